@@ -1,0 +1,50 @@
+import { ConfigError } from '../errors.js';
+
+/** [lower-cased name, value] */
+export type HeaderPair = readonly [string, string];
+
+// RFC 9110 §5.6.2 token characters.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Expands ${VAR} and ${VAR:-default} from the environment (the Claude Code / mcp-remote
+ * convention). An unset variable without a default is an error: sending an empty
+ * credential is never what the user meant.
+ */
+export function expandVars(value: string, source: string, env: Readonly<Record<string, string | undefined>>): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(`${source} refers to \${${name}}, which is not set`, `set ${name} in the server's env, or write \${${name}:-default}`);
+  });
+}
+
+/**
+ * Parses "Name: value" lines (or "Name=value" when there is no colon, as
+ * aws/mcp-proxy-for-aws writes them). Blank lines and #-comments are skipped.
+ * Values are never echoed in errors: they are usually secrets.
+ */
+export function parseHeaderLines(lines: readonly string[], source: string, env: Readonly<Record<string, string | undefined>>): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    const eq = line.indexOf('=');
+    const sep = colon > 0 ? colon : eq > 0 ? eq : -1;
+    if (sep <= 0) {
+      throw new ConfigError(`${source} entry is not "Name: value"`, 'write each header as "Name: value"');
+    }
+    const name = line.slice(0, sep).trim();
+    if (!TOKEN.test(name)) {
+      throw new ConfigError(`${source} has an invalid header name "${name.slice(0, 40)}"`, 'header names are letters, digits and -_ (RFC 9110 token)');
+    }
+    const value = expandVars(line.slice(sep + 1).trim(), `${source} header "${name}"`, env);
+    if (/[\r\n\0]/.test(value)) {
+      throw new ConfigError(`${source} header "${name}" has a line break or NUL in its value`, 'remove control characters from the value');
+    }
+    out.push([name.toLowerCase(), value]);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * Error taxonomy. Every error the proxy raises carries a stable `code` and a message that
+ * is safe to show the client (and so the model): no header values, no upstream bodies, no
+ * credentials (failure-catalogue H2/H3). `toJSON()` keeps pino's err serializer from
+ * copying anything else.
+ */
+export interface ProxyErrorOptions {
+  /** What the user can do about it; appended to the client-visible message. */
+  hint?: string;
+  /** HTTP status of the upstream response, when one caused the error. */
+  httpStatus?: number;
+  /** Whether the request may be sent again without risk (connect-phase failures). */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class ProxyError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly httpStatus: number | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, opts: ProxyErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = opts.hint;
+    this.httpStatus = opts.httpStatus;
+    this.retryable = opts.retryable ?? false;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { type: this.name, code: this.code, message: this.message, hint: this.hint, httpStatus: this.httpStatus };
+  }
+}
+
+/** A setting is missing or wrong: start-up stops with this message (names flag/env + fix). */
+export class ConfigError extends ProxyError {
+  constructor(message: string, hint?: string) {
+    super('ESP_CONFIG', message, hint === undefined ? {} : { hint });
+  }
+}
+
+/** The remote answered with an HTTP status we cannot turn into a JSON-RPC message. */
+export class UpstreamHttpError extends ProxyError {}
+
+/** No HTTP response at all: DNS, refused, reset, TLS, proxy. */
+export class UpstreamNetworkError extends ProxyError {}
+
+/** Credentials could not be obtained or were rejected (SSO expired, AccessDenied …). */
+export class CredentialError extends ProxyError {}
+
+/** The remote broke the MCP transport contract (bad content type, stream ended early …). */
+export class ProtocolError extends ProxyError {}
+
+/** JSON-RPC error codes (JSON-RPC 2.0 §5.1). */
+export const JSONRPC_PARSE_ERROR = -32700;
+export const JSONRPC_INVALID_REQUEST = -32600;
+export const JSONRPC_INTERNAL_ERROR = -32603;
+
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+const PREFIX = 'mcp-signing-proxy: ';
+
+/** Maps any thrown value to the JSON-RPC error the client sees (one place, H3). */
+export function toJsonRpcError(err: unknown): JsonRpcErrorObject {
+  if (err instanceof ProxyError) {
+    const message = PREFIX + err.message + (err.hint ? ` (fix: ${err.hint})` : '');
+    const data: Record<string, unknown> = { code: err.code };
+    if (err.httpStatus !== undefined) data.httpStatus = err.httpStatus;
+    if (err.hint !== undefined) data.hint = err.hint;
+    return { code: JSONRPC_INTERNAL_ERROR, message, data };
+  }
+  // Unknown errors may carry anything in their message (a dependency's text); keep only
+  // the class name so nothing unexpected reaches the model.
+  const name = err instanceof Error ? err.name : typeof err;
+  return {
+    code: JSONRPC_INTERNAL_ERROR,
+    message: `${PREFIX}internal error (${name}); see the proxy log on stderr`,
+    data: { code: 'ESP_INTERNAL' },
+  };
+}
