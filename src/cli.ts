@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { parseCliArgs } from './config/args.js';
+import { normalizeConfig, type Config } from './config/config.js';
+import { HELP } from './config/help.js';
+import { ConfigError, ProxyError } from './errors.js';
+import { createLogger, safeUrl, type Logger } from './logging/logger.js';
+import { Relay } from './proxy.js';
+import { buildSignerChain } from './signers/build-chain.js';
+import { LineFramer } from './stdio/line-framer.js';
+import { StdoutWriter } from './stdio/stdout-writer.js';
+import { createDispatcher } from './transport/dispatcher.js';
+import { HttpClient } from './transport/http-client.js';
+import { StreamableHttpTransport } from './transport/streamable-http.js';
+
+// Stdout is the protocol (DESIGN.md principle 4): a dependency's console.log must not
+// reach it.
+console.log = console.error;
+console.info = console.error;
+console.debug = console.error;
+
+/** Hard bound on shutdown: the client sends SIGTERM ~2 s after closing stdin (protocol-notes §1.1). */
+const SHUTDOWN_DEADLINE_MS = 1500;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ProxyError) {
+    process.stderr.write(`mcp-signing-proxy: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
+  } else {
+    process.stderr.write(`mcp-signing-proxy: failed to start (${err instanceof Error ? err.name : 'error'})\n`);
+  }
+  process.exit(2);
+}
+
+function proxyOrigin(): string | undefined {
+  const raw = process.env.https_proxy ?? process.env.HTTPS_PROXY ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
+  if (!raw) return undefined;
+  try {
+    return new URL(raw).origin; // never the userinfo (issue 4)
+  } catch {
+    return 'invalid';
+  }
+}
+
+/** One start-up line with the effective configuration; names and paths only, no secrets. */
+function logStartup(log: Logger, config: Config): void {
+  log.info(
+    {
+      version: version(),
+      endpoint: safeUrl(config.endpoint),
+      signer: config.signer,
+      headers: config.headers.map(([name]) => name),
+      bearer: config.bearer && (config.bearer.tokenFile !== undefined ? `file ${config.bearer.tokenFile}` : 'env MCP_BEARER_TOKEN'),
+      sigv4: config.sigv4 && {
+        service: config.sigv4.service,
+        region: config.sigv4.region,
+        profile: config.sigv4.profile,
+        roleArn: config.sigv4.assumeRole?.roleArn,
+        roleSessionName: config.sigv4.assumeRole?.sessionName,
+      },
+      tls: {
+        clientCert: config.tls.clientCert ?? config.tls.clientPfx,
+        caCert: config.tls.caCert,
+        insecure: config.tls.insecure || undefined,
+      },
+      proxy: config.network.envProxy ? proxyOrigin() : 'disabled',
+    },
+    'mcp-signing-proxy starting',
+  );
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    const args = parseCliArgs(process.argv.slice(2));
+    if (args.help) {
+      process.stdout.write(HELP);
+      return;
+    }
+    if (args.version) {
+      process.stdout.write(`${version()}\n`);
+      return;
+    }
+    config = normalizeConfig(args, process.env);
+  } catch (err) {
+    fail(err);
+  }
+
+  const log = createLogger(config.log.level, config.log.file);
+  logStartup(log, config);
+  let relay: Relay | undefined;
+  let http: HttpClient;
+  try {
+    const dispatcher = createDispatcher(config);
+    const signers = await buildSignerChain(config, log);
+    http = new HttpClient({ dispatcher, signers, logger: log });
+  } catch (err) {
+    if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
+    fail(err);
+  }
+
+  const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
+  relay = new Relay({ writer, logger: log });
+  const transport = new StreamableHttpTransport({ endpoint: config.endpoint, http, logger: log, deliver: relay.deliver });
+  relay.attach(transport);
+
+  const framer = new LineFramer(
+    config.maxLineBytes,
+    (line) => relay?.handleLine(line),
+    (bytes) => relay?.handleOversized(bytes, config.maxLineBytes),
+  );
+
+  let stopping = false;
+  async function stop(reason: string, code: number): Promise<void> {
+    if (stopping) {
+      // A second signal: the user wants out now.
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdin.pause();
+    setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS).unref();
+    try {
+      await relay?.shutdown(reason);
+    } finally {
+      log.flush?.();
+      process.exit(code);
+    }
+  }
+
+  process.stdin.on('data', (chunk: Buffer) => framer.push(chunk));
+  process.stdin.on('end', () => {
+    framer.end();
+    void stop('stdin closed', 0);
+  });
+  process.stdin.on('error', () => void stop('stdin error', 0));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('SIGHUP', () => void stop('SIGHUP', 0));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err: { name: err.name, code: (err as NodeJS.ErrnoException).code } }, 'unexpected failure; shutting down');
+    void stop('internal error', 1);
+  });
+}
+
+await main();

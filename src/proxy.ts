@@ -1,0 +1,168 @@
+import { JSONRPC_INVALID_REQUEST, ProtocolError, ProxyError, toJsonRpcError } from './errors.js';
+import { errorResponse, idKey, type ClientMessageInfo } from './jsonrpc.js';
+import type { Logger } from './logging/logger.js';
+import { classifyLine } from './stdio/classify-line.js';
+import type { StdoutWriter } from './stdio/stdout-writer.js';
+import type { RemoteMessage } from './transport/streamable-http.js';
+
+/** What the relay needs from the remote side (Streamable HTTP today; others can follow). */
+export interface RemoteTransport {
+  send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void>;
+  setProtocolVersion(version: string): void;
+  terminate(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+export interface RelayOptions {
+  writer: StdoutWriter;
+  logger: Logger;
+  /** How long in-flight requests may still finish after stdin ends or a signal. */
+  graceMs?: number;
+  /** Bound on the DELETE of the session at shutdown (the client kills us ~2 s after EOF). */
+  deleteTimeoutMs?: number;
+}
+
+/**
+ * Routes messages between the client (stdio) and the remote. Every client request gets
+ * exactly one answer: the server's, or an error saying why there is none (DESIGN.md
+ * principle 2). Notifications and the client's own responses are never answered.
+ */
+export class Relay {
+  readonly #writer: StdoutWriter;
+  readonly #log: Logger;
+  readonly #graceMs: number;
+  readonly #deleteTimeoutMs: number;
+  readonly #pending = new Map<string, string>();
+  readonly #tasks = new Set<Promise<void>>();
+  #transport: RemoteTransport | undefined;
+  #initializeKey: string | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(opts: RelayOptions) {
+    this.#writer = opts.writer;
+    this.#log = opts.logger;
+    this.#graceMs = opts.graceMs ?? 500;
+    this.#deleteTimeoutMs = opts.deleteTimeoutMs ?? 800;
+  }
+
+  attach(transport: RemoteTransport): void {
+    this.#transport = transport;
+  }
+
+  /** Receives every message the remote sends, on any stream. */
+  readonly deliver = async (msg: RemoteMessage): Promise<void> => {
+    const info = msg.info;
+    if (info === undefined) {
+      this.#log.warn('dropped a message from the server that is not JSON-RPC');
+      return;
+    }
+    if (info.kind === 'response') {
+      const key = info.id === undefined ? undefined : idKey(info.id);
+      if (key === undefined || !this.#pending.has(key)) {
+        // Never two answers for one id, and nothing the client cannot route (catalogue C9).
+        this.#log.warn({ id: info.id ?? null }, 'dropped a response that matches no open request');
+        return;
+      }
+      this.#pending.delete(key);
+      if (key === this.#initializeKey) this.#observeInitialize(msg.value);
+    }
+    await this.#writer.write(msg.text);
+  };
+
+  /** One line from stdin. */
+  handleLine(raw: Buffer): void {
+    if (this.#closing !== undefined) return;
+    const line = classifyLine(raw);
+    if (line.kind === 'skip') return;
+    if (line.kind === 'invalid') {
+      this.#log.warn({ reason: line.reason, bytes: raw.length }, 'answered a bad line from the client');
+      void this.#writer.write(line.reply);
+      return;
+    }
+    const { info, body } = line;
+    if (info.kind === 'request') {
+      const key = idKey(info.id as string | number);
+      if (this.#pending.has(key)) {
+        void this.#writer.write(errorResponse(info.id as string | number, { code: JSONRPC_INVALID_REQUEST, message: 'mcp-signing-proxy: invalid request: a request with this id is still in flight' }));
+        return;
+      }
+      this.#pending.set(key, info.method as string);
+      if (info.method === 'initialize') this.#initializeKey = key;
+    }
+    this.#track(this.#forward(info, body));
+  }
+
+  /** A line longer than the limit was dropped while it streamed in (catalogue A3). */
+  handleOversized(bytes: number, limit: number): void {
+    this.#log.warn({ bytes, limit }, 'discarded an oversized line from the client');
+    void this.#writer.write(errorResponse(null, {
+      code: JSONRPC_INVALID_REQUEST,
+      message: `mcp-signing-proxy: invalid request: the line is ${bytes} bytes, over the ${limit}-byte limit (raise --max-line-bytes / MCP_MAX_LINE_BYTES)`,
+    }));
+  }
+
+  /**
+   * Stops taking input, lets in-flight requests finish for a short grace, answers the rest,
+   * DELETEs the session and flushes stdout. Idempotent.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.#closing ??= this.#shutdown(reason);
+    return this.#closing;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    this.#log.info({ reason, inFlight: this.#pending.size }, 'shutting down');
+    if (this.#pending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#tasks]),
+        new Promise((resolve) => (timer = setTimeout(resolve, this.#graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const [key, method] of this.#pending) {
+      this.#pending.delete(key);
+      const id = key.startsWith('n:') ? Number(key.slice(2)) : key.slice(2);
+      await this.#writer.write(errorResponse(id, toJsonRpcError(new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${method} was not answered in time`))));
+    }
+    await this.#transport?.terminate(this.#deleteTimeoutMs);
+    this.#transport?.close();
+    await this.#writer.flush();
+  }
+
+  #track(task: Promise<void>): void {
+    this.#tasks.add(task);
+    void task.finally(() => this.#tasks.delete(task));
+  }
+
+  async #forward(info: ClientMessageInfo, body: Uint8Array): Promise<void> {
+    const key = info.kind === 'request' ? idKey(info.id as string | number) : undefined;
+    const isAnswered = () => key === undefined || !this.#pending.has(key);
+    try {
+      if (this.#transport === undefined) throw new ProxyError('ESP_NOT_READY', 'the proxy is not connected');
+      await this.#transport.send(body, info, isAnswered);
+      if (!isAnswered()) {
+        throw new ProtocolError('ESP_NO_RESPONSE', `the server ended its reply to ${info.method} without a response`, {
+          hint: 'the server may have dropped the stream or may not support this request; check the server logs',
+        });
+      }
+    } catch (err) {
+      if (key === undefined || !this.#pending.has(key)) {
+        this.#log.warn({ err, method: info.method ?? 'response' }, 'could not deliver a message that needs no answer');
+        return;
+      }
+      this.#pending.delete(key);
+      this.#log.warn({ err, method: info.method }, 'answering a request with an error');
+      await this.#writer.write(errorResponse(info.id as string | number, toJsonRpcError(err)));
+    }
+  }
+
+  /** MCP-Protocol-Version on every later request is the relay's job (protocol-notes §2.2). */
+  #observeInitialize(value: unknown): void {
+    const version = (value as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
+    if (typeof version === 'string') {
+      this.#transport?.setProtocolVersion(version);
+      this.#log.info({ protocolVersion: version }, 'session initialized');
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError, CredentialError } from '../errors.js';
+import { withHeaders, type Signer } from './signer.js';
+
+export interface BearerOptions {
+  token?: string | undefined;
+  tokenFile?: string | undefined;
+  now?: () => number;
+}
+
+/** How often the token file is checked for a new token; stat costs microseconds, not 0. */
+const RECHECK_MS = 1000;
+
+function clean(raw: string): string {
+  return raw.trim().replace(/^Bearer\s+/i, '');
+}
+
+function readToken(file: string): string {
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--bearer-token-file / MCP_BEARER_TOKEN_FILE ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path and its permissions');
+  }
+  const token = clean(raw);
+  if (token === '') throw new ConfigError(`the bearer token file ${file} is empty`, 'write the token into the file');
+  if (/[\s\0]/.test(token)) throw new ConfigError(`the bearer token file ${file} holds more than one line or word`, 'the file must contain only the token');
+  return token;
+}
+
+/**
+ * `Authorization: Bearer <token>` from MCP_BEARER_TOKEN or a file that is re-read when it
+ * changes (tools that rotate short-lived tokens rewrite the file). Never from argv.
+ */
+export function createBearerSigner(opts: BearerOptions): Signer {
+  const now = opts.now ?? Date.now;
+  const file = opts.tokenFile;
+  let token = file === undefined ? clean(opts.token ?? '') : readToken(file);
+  if (token === '') throw new ConfigError('MCP_BEARER_TOKEN is empty', 'set MCP_BEARER_TOKEN to the token');
+  let stamp = file === undefined ? '' : fileStamp(file);
+  let checkedAt = now();
+
+  function fileStamp(path: string): string {
+    try {
+      const st = statSync(path);
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return 'missing';
+    }
+  }
+
+  /** Re-reads the file if it changed; a broken rewrite keeps the last good token. */
+  function refresh(force: boolean): boolean {
+    if (file === undefined) return false;
+    const t = now();
+    if (!force && t - checkedAt < RECHECK_MS) return false;
+    checkedAt = t;
+    const next = fileStamp(file);
+    if (next === stamp) return false;
+    stamp = next;
+    try {
+      const fresh = readToken(file);
+      const changed = fresh !== token;
+      token = fresh;
+      return changed;
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    name: 'bearer',
+    async sign(req) {
+      refresh(false);
+      return withHeaders(req, { authorization: `Bearer ${token}` });
+    },
+    async onAuthFailure(failure, ctx) {
+      if (failure.status !== 401) return undefined;
+      if (ctx.attempt === 1 && refresh(true)) {
+        ctx.logger.info('bearer token file changed; retrying with the new token');
+        return { retry: true };
+      }
+      return {
+        retry: false,
+        error: new CredentialError('ESP_BEARER_REJECTED', 'the server rejected the bearer token (HTTP 401)', {
+          httpStatus: 401,
+          hint: file === undefined ? 'check or renew MCP_BEARER_TOKEN' : `write a valid token to ${file} (it is re-read when it changes)`,
+        }),
+      };
+    },
+  };
+}

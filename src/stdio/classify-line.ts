@@ -1,0 +1,47 @@
+import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR } from '../errors.js';
+import { describeMessage, errorResponse, isJsonRpcId, type ClientMessageInfo } from '../jsonrpc.js';
+
+export type LineResult =
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'invalid'; readonly reply: string; readonly reason: string }
+  | { readonly kind: 'message'; readonly info: ClientMessageInfo; readonly body: Buffer };
+
+// Strict decoding: invalid bytes are a parse error, not U+FFFD (failure-catalogue A4).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function invalid(code: number, id: unknown, message: string, reason: string): LineResult {
+  return { kind: 'invalid', reason, reply: errorResponse(isJsonRpcId(id) ? id : null, { code, message: `mcp-signing-proxy: ${message}` }) };
+}
+
+/**
+ * Turns one stdin line into a message to forward, or the error to answer. The body that is
+ * forwarded is the client's own bytes (minus a BOM and a trailing CR): the relay parses to
+ * learn id/method, never to rewrite (DESIGN.md principle 1).
+ */
+export function classifyLine(raw: Buffer): LineResult {
+  let line = raw;
+  if (line.length >= 3 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf) line = line.subarray(3);
+  if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1);
+  let text: string;
+  try {
+    text = decoder.decode(line);
+  } catch {
+    return invalid(JSONRPC_PARSE_ERROR, null, 'parse error: the line is not valid UTF-8', 'invalid-utf8');
+  }
+  if (text.trim() === '') return { kind: 'skip' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return invalid(JSONRPC_PARSE_ERROR, null, 'parse error: the line is not JSON', 'not-json');
+  }
+  if (Array.isArray(value)) {
+    return invalid(JSONRPC_INVALID_REQUEST, null, 'invalid request: JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per line', 'batch');
+  }
+  const info = describeMessage(value);
+  if (info === undefined) {
+    const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+    return invalid(JSONRPC_INVALID_REQUEST, id, 'invalid request: not a JSON-RPC 2.0 request, notification or response', 'not-jsonrpc');
+  }
+  return { kind: 'message', info, body: line };
+}

@@ -1,0 +1,45 @@
+import type { Writable } from 'node:stream';
+
+/**
+ * The only writer of fd 1 (DESIGN.md principle 4). Writes one JSON-RPC message per line
+ * and reports backpressure, so remote streams pause while the client reads slowly instead
+ * of piling up in memory. An EPIPE (the client went away) is a shutdown, not a crash.
+ */
+export class StdoutWriter {
+  #waiting: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly out: Writable,
+    onBroken: (err: Error) => void,
+  ) {
+    out.on('error', (err) => {
+      this.#closed = true;
+      onBroken(err);
+    });
+  }
+
+  /** Resolves when the stream can take more; callers producing many messages await it. */
+  write(line: string): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (!this.out.write(line + '\n') && this.#waiting === undefined) {
+      this.#waiting = new Promise((resolve) => {
+        const done = () => {
+          this.out.off('drain', done);
+          this.out.off('close', done);
+          this.#waiting = undefined;
+          resolve();
+        };
+        this.out.on('drain', done);
+        this.out.on('close', done);
+      });
+    }
+    return this.#waiting ?? Promise.resolve();
+  }
+
+  /** Resolves once everything written so far has been handed to the OS. */
+  flush(): Promise<void> {
+    if (this.#closed || this.out.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => this.out.write('', () => resolve()));
+  }
+}

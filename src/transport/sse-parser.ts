@@ -1,0 +1,117 @@
+/** One dispatched server-sent event (HTML Living Standard, "Parsing an event stream"). */
+export interface SseEvent {
+  readonly event: string;
+  readonly data: string;
+}
+
+/**
+ * Incremental text/event-stream parser. Works on chunks as they arrive and never holds more
+ * than the event being assembled, so a long stream costs no memory (failure-catalogue I4).
+ * Tracks the last event id and the server's `retry:` for resumption (MCP 2025-11-25
+ * transports: "Resumability and Redelivery").
+ */
+export class SseParser {
+  lastEventId: string | undefined;
+  retryMs: number | undefined;
+  /** True once any event carried an id: the stream can then be resumed with GET. */
+  sawId = false;
+
+  readonly #decoder = new TextDecoder('utf-8');
+  #partial: string[] = [];
+  #skipLeadingLf = false;
+  #first = true;
+  #data: string[] = [];
+  #hasData = false;
+  #event = '';
+  #pendingId: string | undefined;
+
+  push(chunk: Uint8Array): SseEvent[] {
+    return this.#feed(this.#decoder.decode(chunk, { stream: true }));
+  }
+
+  end(): SseEvent[] {
+    const out = this.#feed(this.#decoder.decode());
+    // A final event without a blank line is discarded, as the standard says.
+    return out;
+  }
+
+  #feed(text: string): SseEvent[] {
+    const out: SseEvent[] = [];
+    let s = text;
+    if (this.#first && s.length > 0) {
+      this.#first = false;
+      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+    }
+    let i = 0;
+    if (this.#skipLeadingLf && s.charCodeAt(0) === 0x0a) i = 1;
+    this.#skipLeadingLf = false;
+    while (i < s.length) {
+      let j = i;
+      while (j < s.length) {
+        const c = s.charCodeAt(j);
+        if (c === 0x0a || c === 0x0d) break;
+        j++;
+      }
+      if (j === s.length) {
+        this.#partial.push(s.slice(i));
+        break;
+      }
+      const piece = s.slice(i, j);
+      const line = this.#partial.length === 0 ? piece : this.#partial.join('') + piece;
+      this.#partial = [];
+      if (s.charCodeAt(j) === 0x0d) {
+        if (j + 1 < s.length) {
+          if (s.charCodeAt(j + 1) === 0x0a) j++;
+        } else {
+          this.#skipLeadingLf = true;
+        }
+      }
+      i = j + 1;
+      const ev = this.#line(line);
+      if (ev !== undefined) out.push(ev);
+    }
+    return out;
+  }
+
+  #line(line: string): SseEvent | undefined {
+    if (line === '') return this.#dispatch();
+    if (line.charCodeAt(0) === 0x3a) return undefined; // ":" comment (keep-alives)
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+    switch (field) {
+      case 'data':
+        this.#data.push(value);
+        this.#hasData = true;
+        break;
+      case 'event':
+        this.#event = value;
+        break;
+      case 'id':
+        if (!value.includes('\0')) this.#pendingId = value;
+        break;
+      case 'retry':
+        if (/^\d+$/.test(value)) this.retryMs = Number(value);
+        break;
+      default:
+        break;
+    }
+    return undefined;
+  }
+
+  #dispatch(): SseEvent | undefined {
+    if (this.#pendingId !== undefined) {
+      this.lastEventId = this.#pendingId;
+      this.sawId = true;
+      this.#pendingId = undefined;
+    }
+    const event = this.#event || 'message';
+    this.#event = '';
+    if (!this.#hasData) return undefined;
+    const data = this.#data.join('\n');
+    this.#data = [];
+    this.#hasData = false;
+    return { event, data };
+  }
+}

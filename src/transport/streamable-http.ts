@@ -1,0 +1,412 @@
+import type { Response } from 'undici';
+import { ProtocolError, ProxyError, UpstreamHttpError } from '../errors.js';
+import { describeMessage, type ClientMessageInfo } from '../jsonrpc.js';
+import { safeUrl, sessionTag, type Logger } from '../logging/logger.js';
+import type { OutgoingRequest } from '../signers/signer.js';
+import { readCapped, type HttpClient } from './http-client.js';
+import { SseParser } from './sse-parser.js';
+
+/** A message from the remote, ready for stdout: `text` is one line of JSON. */
+export interface RemoteMessage {
+  readonly text: string;
+  readonly value: unknown;
+  readonly info: ClientMessageInfo | undefined;
+}
+
+/** Hands a message to the client; resolves when stdout can take more (backpressure). */
+export type Deliver = (msg: RemoteMessage) => Promise<void>;
+
+/** The server answered 404 to a request that carried our session id (spec: session expired). */
+class SessionExpiredError extends ProtocolError {
+  constructor() {
+    super('ESP_SESSION_EXPIRED', 'the server ended the MCP session (HTTP 404) and a new session could not be started', {
+      httpStatus: 404,
+      hint: 'restart the MCP server connection in your client',
+    });
+  }
+}
+
+export interface StreamableHttpOptions {
+  endpoint: URL;
+  http: HttpClient;
+  logger: Logger;
+  deliver: Deliver;
+}
+
+// MCP transports: the session id is visible ASCII (0x21–0x7E).
+const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
+// Header values we mirror (Mcp-Name) must be plain visible ASCII to be sent and signed as-is.
+const HEADER_SAFE = /^[\x20-\x7e]{1,1024}$/;
+const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+const RESUME_ATTEMPTS = 3;
+const GET_MAX_FAILURES = 10;
+
+function parseRemote(text: string): RemoteMessage {
+  const value: unknown = JSON.parse(text);
+  // A server may pretty-print; stdio messages must be single lines (MCP stdio transport).
+  const line = text.includes('\n') || text.includes('\r') ? JSON.stringify(value) : text;
+  return { text: line, value, info: describeMessage(value) };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function hintForStatus(status: number): string {
+  if (status === 400) return 'the server rejected the message; check that it supports this MCP protocol version and see its logs';
+  if (status === 404) return 'check the path in MCP_ENDPOINT (it should be the MCP endpoint itself, often ending in /mcp)';
+  if (status === 405) return 'the URL does not accept POST: point MCP_ENDPOINT at a Streamable HTTP MCP endpoint (legacy SSE-only servers are not supported)';
+  if (status === 406 || status === 415) return 'the server does not speak MCP Streamable HTTP at this URL';
+  if (status === 413) return 'the message is larger than the server accepts';
+  if (status === 429) return 'the server is rate limiting; wait and try again';
+  if (status >= 500) return 'the server failed; try again, and check the server logs if it persists';
+  return 'check the server logs';
+}
+
+/**
+ * The MCP Streamable HTTP client side (spec 2025-03-26 … 2025-11-25 "Streamable HTTP"),
+ * written on our HTTP client rather than the SDK's transport, which drops unknown envelope
+ * keys, never sets MCP-Protocol-Version in a relay and ignores 404 expiry
+ * (protocol-notes §2.2, §2.3, §2.6).
+ */
+export class StreamableHttpTransport {
+  readonly #endpoint: URL;
+  readonly #http: HttpClient;
+  readonly #log: Logger;
+  readonly #deliver: Deliver;
+  readonly #life = new AbortController();
+
+  #sessionId: string | undefined;
+  #protocolVersion: string | undefined;
+  /** The client's initialize, replayed when the server loses the session. */
+  #initializeBody: Uint8Array | undefined;
+  /** Nothing is sent while an initialize is under way: its response brings the session id. */
+  #gate: Promise<unknown> | undefined;
+  #reinit: Promise<void> | undefined;
+  #reinitCount = 0;
+  #getStream: AbortController | undefined;
+
+  constructor(opts: StreamableHttpOptions) {
+    this.#endpoint = opts.endpoint;
+    this.#http = opts.http;
+    this.#log = opts.logger;
+    this.#deliver = opts.deliver;
+  }
+
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** Set from the initialize result the relay observed (protocol-notes §2.2). */
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  /**
+   * Sends one client message and streams everything the server answers on that POST to the
+   * client. Resolves when the server is done with the POST; rejects with a ProxyError.
+   * `isAnswered` tells whether the response to this request has been delivered (for SSE
+   * resumption after a dropped stream).
+   */
+  async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void> {
+    if (info.method === 'initialize') {
+      this.#initializeBody = body;
+      this.#stopGetStream();
+      this.#sessionId = undefined;
+      let opened!: () => void;
+      const headersSeen = new Promise<void>((resolve) => (opened = resolve));
+      this.#gate = headersSeen;
+      try {
+        await this.#post(body, info, this.#deliver, isAnswered, opened);
+      } finally {
+        opened();
+      }
+      return;
+    }
+    while (this.#gate !== undefined) {
+      const gate = this.#gate;
+      await gate.catch(() => undefined);
+      if (this.#gate === gate) break;
+    }
+    const session = this.#sessionId;
+    try {
+      await this.#post(body, info, this.#deliver, isAnswered);
+    } catch (err) {
+      if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined) throw err;
+      // A 404 means the server never processed the message, so one retry is safe even for
+      // tools/call (DESIGN.md retry rules).
+      await this.#reinitialize(session);
+      await this.#post(body, info, this.#deliver, isAnswered);
+    }
+    if (info.method === 'notifications/initialized') this.#startGetStream();
+  }
+
+  /** DELETE the session (spec: clients SHOULD), bounded by `timeoutMs`. 404/405 count as done. */
+  async terminate(timeoutMs: number): Promise<void> {
+    this.#stopGetStream();
+    const session = this.#sessionId;
+    if (session === undefined) return;
+    this.#sessionId = undefined;
+    try {
+      const res = await this.#http.send(this.#request('DELETE', this.#headers(undefined, session)), AbortSignal.timeout(timeoutMs));
+      await res.body?.cancel().catch(() => undefined);
+      this.#log.info({ status: res.status, session: sessionTag(session) }, 'session closed');
+    } catch (err) {
+      this.#log.warn({ err, session: sessionTag(session) }, 'could not close the session');
+    }
+  }
+
+  /** Aborts every stream and request still open. */
+  close(): void {
+    this.#stopGetStream();
+    this.#life.abort();
+  }
+
+  #request(method: OutgoingRequest['method'], headers: Record<string, string>, body?: Uint8Array): OutgoingRequest {
+    return { method, url: this.#endpoint, headers, body };
+  }
+
+  #headers(info: ClientMessageInfo | undefined, session = this.#sessionId): Record<string, string> {
+    const h: Record<string, string> = {};
+    if (session !== undefined) h['mcp-session-id'] = session;
+    if (this.#protocolVersion !== undefined) h['mcp-protocol-version'] = this.#protocolVersion;
+    // Mcp-Method / Mcp-Name mirror the body (MCP 2026-07-28 Streamable HTTP); older
+    // servers ignore them.
+    if (info?.method !== undefined) h['mcp-method'] = info.method;
+    if (info?.name !== undefined && HEADER_SAFE.test(info.name)) h['mcp-name'] = info.name;
+    return h;
+  }
+
+  #captureSession(res: Response): void {
+    const id = res.headers.get('mcp-session-id');
+    if (id === null || id === this.#sessionId) return;
+    if (!SESSION_ID.test(id)) {
+      this.#log.warn('ignoring a malformed Mcp-Session-Id from the server');
+      return;
+    }
+    this.#sessionId = id;
+    this.#log.debug({ session: sessionTag(id) }, 'session id assigned');
+  }
+
+  async #post(body: Uint8Array, info: ClientMessageInfo, deliver: Deliver, isAnswered: () => boolean, onHeaders?: () => void): Promise<void> {
+    const headers = this.#headers(info);
+    headers['content-type'] = 'application/json';
+    headers.accept = 'application/json, text/event-stream';
+    const res = await this.#http.send(this.#request('POST', headers, body), this.#life.signal);
+    this.#captureSession(res);
+    onHeaders?.();
+    if (res.status === 404 && headers['mcp-session-id'] !== undefined) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new SessionExpiredError();
+    }
+    if (res.status === 202 || res.status === 204) {
+      await res.body?.cancel().catch(() => undefined);
+      return;
+    }
+    if (!res.ok) throw await this.#httpError(res, info, deliver);
+    const type = (res.headers.get('content-type') ?? '').toLowerCase();
+    if (type.startsWith('text/event-stream')) {
+      const parser = new SseParser();
+      await this.#readSse(res, parser, deliver);
+      await this.#resume(parser, deliver, isAnswered);
+      return;
+    }
+    if (type.startsWith('application/json')) {
+      await this.#deliverJson(await res.text(), deliver);
+      return;
+    }
+    const rest = await readCapped(res, 1);
+    if (rest === '' && info.kind !== 'request') return; // 200 with no body to a notification
+    throw new ProtocolError('ESP_BAD_CONTENT_TYPE', `the server answered ${info.method ?? 'a message'} with content type "${type.slice(0, 60) || 'none'}" instead of JSON or an event stream`, {
+      httpStatus: res.status,
+      hint: 'check that MCP_ENDPOINT is the MCP endpoint and not a web page or login redirect',
+    });
+  }
+
+  async #deliverJson(text: string, deliver: Deliver): Promise<void> {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new ProtocolError('ESP_BAD_JSON', 'the server sent a response body that is not JSON', { hint: 'check the server logs' });
+    }
+    const messages = Array.isArray(value) ? value : [value];
+    for (const m of messages) {
+      const line = JSON.stringify(m);
+      await deliver({ text: messages.length === 1 && !/[\r\n]/.test(text) ? text.trim() : line, value: m, info: describeMessage(m) });
+    }
+  }
+
+  /** Streams SSE events to `deliver` one at a time; never accumulates the stream. */
+  async #readSse(res: Response, parser: SseParser, deliver: Deliver): Promise<void> {
+    if (res.body === null) return;
+    try {
+      for await (const chunk of res.body) {
+        for (const ev of parser.push(chunk)) await this.#deliverEvent(ev.event, ev.data, deliver);
+      }
+      for (const ev of parser.end()) await this.#deliverEvent(ev.event, ev.data, deliver);
+    } catch (err) {
+      if (this.#life.signal.aborted) return;
+      this.#log.warn({ code: (err as { code?: string }).code, resumable: parser.sawId }, 'event stream from the server broke off');
+    }
+  }
+
+  async #deliverEvent(event: string, data: string, deliver: Deliver): Promise<void> {
+    if (event !== 'message' || data === '') return; // priming and keep-alive events carry no message
+    let msg: RemoteMessage;
+    try {
+      msg = parseRemote(data);
+    } catch {
+      this.#log.warn({ bytes: data.length }, 'dropped an event that is not JSON');
+      return;
+    }
+    await deliver(msg);
+  }
+
+  /**
+   * A POST stream that ended before the response, after events with ids: resume with GET +
+   * Last-Event-ID (MCP 2025-11-25 "Resumability and Redelivery"; servers may close after
+   * priming and expect the client to poll).
+   */
+  async #resume(parser: SseParser, deliver: Deliver, isAnswered: () => boolean): Promise<void> {
+    for (let attempt = 0; attempt < RESUME_ATTEMPTS && !isAnswered() && parser.sawId && parser.lastEventId !== undefined; attempt++) {
+      await sleep(parser.retryMs ?? 200, this.#life.signal);
+      if (this.#life.signal.aborted) return;
+      const headers = this.#headers(undefined);
+      headers.accept = 'text/event-stream';
+      headers['last-event-id'] = parser.lastEventId;
+      const res = await this.#http.send(this.#request('GET', headers), this.#life.signal);
+      if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        await res.body?.cancel().catch(() => undefined);
+        this.#log.warn({ status: res.status }, 'the server refused to resume a broken stream');
+        return;
+      }
+      await this.#readSse(res, parser, deliver);
+    }
+  }
+
+  async #httpError(res: Response, info: ClientMessageInfo, deliver: Deliver): Promise<ProxyError> {
+    const text = await readCapped(res, 64 * 1024);
+    // A JSON-RPC error answering this very request is a real MCP answer: forward it.
+    if (info.kind === 'request' && text !== '') {
+      try {
+        const msg = parseRemote(text.trim());
+        if (msg.info?.kind === 'response' && msg.info.id === info.id && typeof (msg.value as { error?: unknown }).error === 'object') {
+          await deliver(msg);
+        }
+      } catch {
+        // Not JSON: summarised below.
+      }
+    }
+    this.#log.warn({ status: res.status, method: info.method, bytes: text.length }, 'the server answered with an HTTP error');
+    return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method ?? 'a response'} at ${safeUrl(this.#endpoint)}`, {
+      httpStatus: res.status,
+      hint: hintForStatus(res.status),
+      retryable: res.status === 429 || res.status === 503,
+    });
+  }
+
+  async #reinitialize(failedSession: string | undefined): Promise<void> {
+    if (this.#sessionId !== failedSession) return; // another request already renewed it
+    if (this.#reinit === undefined) {
+      this.#reinit = this.#startNewSession().finally(() => {
+        this.#reinit = undefined;
+      });
+      this.#gate = this.#reinit;
+      this.#reinit.finally(() => {
+        if (this.#gate === this.#reinit) this.#gate = undefined;
+      }).catch(() => undefined);
+    }
+    await this.#reinit;
+  }
+
+  /**
+   * Protocol-notes §2.3 recipe: replay the client's initialize with a proxy-private id
+   * (never forwarded), take the new session id, send notifications/initialized, reopen the
+   * GET stream.
+   */
+  async #startNewSession(): Promise<void> {
+    const init = this.#initializeBody as Uint8Array;
+    this.#stopGetStream();
+    this.#sessionId = undefined;
+    const id = `mcp-signing-proxy-reinit-${++this.#reinitCount}`;
+    const replay = JSON.parse(Buffer.from(init).toString('utf8')) as Record<string, unknown>;
+    replay.id = id;
+    let result: Record<string, unknown> | undefined;
+    const capture: Deliver = async (m) => {
+      if (m.info?.kind === 'response' && m.info.id === id) result = m.value as Record<string, unknown>;
+    };
+    this.#log.warn('the server ended the session (HTTP 404); starting a new one and retrying');
+    await this.#post(Buffer.from(JSON.stringify(replay)), { kind: 'request', id, method: 'initialize', name: undefined }, capture, () => result !== undefined);
+    const version = (result?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (typeof version !== 'string' || this.#sessionId === undefined) throw new SessionExpiredError();
+    this.#protocolVersion = version;
+    await this.#post(INITIALIZED, { kind: 'notification', id: undefined, method: 'notifications/initialized', name: undefined }, capture, () => true);
+    this.#log.info({ session: sessionTag(this.#sessionId) }, 'new session started');
+    this.#startGetStream();
+  }
+
+  #startGetStream(): void {
+    this.#stopGetStream();
+    const ctl = new AbortController();
+    this.#getStream = ctl;
+    const signal = AbortSignal.any([ctl.signal, this.#life.signal]);
+    this.#runGetStream(signal).catch((err) => this.#log.warn({ err }, 'server event stream stopped'));
+  }
+
+  #stopGetStream(): void {
+    this.#getStream?.abort();
+    this.#getStream = undefined;
+  }
+
+  /**
+   * The standalone GET stream for server-initiated messages (list_changed, requests not tied
+   * to a POST). 405 means the server offers none. Reconnects with backoff (or the server's
+   * retry:) and Last-Event-ID, indefinitely while it keeps working: idle-killing proxies
+   * would otherwise silently end notifications (protocol-notes §2.4).
+   */
+  async #runGetStream(signal: AbortSignal): Promise<void> {
+    const parser = new SseParser();
+    let failures = 0;
+    while (!signal.aborted) {
+      const headers = this.#headers(undefined);
+      headers.accept = 'text/event-stream';
+      if (parser.lastEventId !== undefined) headers['last-event-id'] = parser.lastEventId;
+      try {
+        const res = await this.#http.send(this.#request('GET', headers), signal);
+        const type = res.headers.get('content-type') ?? '';
+        if (res.status === 405 || (res.ok && !type.startsWith('text/event-stream'))) {
+          await res.body?.cancel().catch(() => undefined);
+          this.#log.debug({ status: res.status }, 'the server offers no standalone event stream');
+          return;
+        }
+        if (!res.ok) {
+          await res.body?.cancel().catch(() => undefined);
+          failures++;
+          this.#log.warn({ status: res.status, failures }, 'could not open the server event stream');
+          if (res.status === 409 || failures >= GET_MAX_FAILURES) return;
+        } else {
+          failures = 0;
+          this.#log.debug('server event stream open');
+          await this.#readSse(res, parser, this.#deliver);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        failures++;
+        this.#log.warn({ code: (err as ProxyError).code, failures }, 'server event stream failed');
+        if (failures >= GET_MAX_FAILURES) return;
+      }
+      const backoff = parser.retryMs ?? Math.min(30_000, 1000 * 1.5 ** failures);
+      await sleep(backoff, signal);
+    }
+  }
+}
