@@ -63,15 +63,18 @@ export function spawnRaw(env: Record<string, string>, args: string[] = []): RawP
   const child = spawn(process.execPath, [BIN, ...args], { env: hermeticEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
-  let buf = '';
+  let parts: string[] = [];
   let err = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
-    buf += chunk;
+    // Scan only the new chunk: a 30 MB line arrives in hundreds of chunks.
+    let start = 0;
     let nl: number;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
+    while ((nl = chunk.indexOf('\n', start)) !== -1) {
+      parts.push(chunk.slice(start, nl));
+      start = nl + 1;
+      const line = parts.join('');
+      parts = [];
       lines.push(line);
       let msg: unknown;
       try {
@@ -86,6 +89,7 @@ export function spawnRaw(env: Record<string, string>, args: string[] = []): RawP
         }
       }
     }
+    if (start < chunk.length) parts.push(chunk.slice(start));
   });
   child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
