@@ -21,7 +21,6 @@ export class SseParser {
   #skipLeadingLf = false;
   #first = true;
   #data: string[] = [];
-  #hasData = false;
   #event = '';
   #pendingId: string | undefined;
 
@@ -83,7 +82,6 @@ export class SseParser {
     switch (field) {
       case 'data':
         this.#data.push(value);
-        this.#hasData = true;
         break;
       case 'event':
         this.#event = value;
@@ -108,10 +106,9 @@ export class SseParser {
     }
     const event = this.#event || 'message';
     this.#event = '';
-    if (!this.#hasData) return undefined;
     const data = this.#data.join('\n');
     this.#data = [];
-    this.#hasData = false;
-    return { event, data };
+    // The standard dispatches nothing for an empty data buffer (priming events).
+    return data === '' ? undefined : { event, data };
   }
 }

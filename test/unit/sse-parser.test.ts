@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SseParser } from '../../src/transport/sse-parser.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('SseParser', () => {
+  it('parses events split at any byte, including inside a multi-byte character and CRLF', () => {
+    const text = 'id: 1\r\ndata: {"a":"é🚀"}\r\n\r\n: keep-alive\n\nevent: message\ndata: x\ndata: y\n\n';
+    const bytes = enc(text);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const p = new SseParser();
+      const evs = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut)), ...p.end()];
+      expect(evs).toEqual([
+        { event: 'message', data: '{"a":"é🚀"}' },
+        { event: 'message', data: 'x\ny' },
+      ]);
+      expect(p.lastEventId).toBe('1');
+    }
+  });
+
+  it('tracks priming events (id, empty data) and retry without emitting them', () => {
+    const p = new SseParser();
+    expect(p.push(enc('id: prime-7\nretry: 2500\ndata:\n\n'))).toEqual([]);
+    expect(p.sawId).toBe(true);
+    expect(p.lastEventId).toBe('prime-7');
+    expect(p.retryMs).toBe(2500);
+  });
+
+  it('handles a lone CR as a line end and a BOM at the start', () => {
+    const p = new SseParser();
+    expect(p.push(enc('\ufeffdata: a\r\rdata: b\r\r'))).toEqual([
+      { event: 'message', data: 'a' },
+      { event: 'message', data: 'b' },
+    ]);
+  });
+
+  it('keeps the event name for non-message events', () => {
+    const p = new SseParser();
+    expect(p.push(enc('event: endpoint\ndata: /x\n\n'))).toEqual([{ event: 'endpoint', data: '/x' }]);
+  });
+
+  it('drops an unterminated final event', () => {
+    const p = new SseParser();
+    p.push(enc('data: partial'));
+    expect(p.end()).toEqual([]);
+  });
+});
