@@ -30,9 +30,9 @@ export function parseHeaderLines(lines: readonly string[], source: string, env: 
   for (const raw of lines) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    const eq = line.indexOf('=');
-    const sep = colon > 0 ? colon : eq > 0 ? eq : -1;
+    // Whichever separator comes first: "A: x=y" and "A=https://b" both split right.
+    const seps = [line.indexOf(':'), line.indexOf('=')].filter((i) => i > 0);
+    const sep = seps.length === 0 ? -1 : Math.min(...seps);
     if (sep <= 0) {
       throw new ConfigError(`${source} entry is not "Name: value"`, 'write each header as "Name: value"');
     }

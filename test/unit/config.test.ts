@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../src/config/args.js';
+import { defaultRoleSessionName, normalizeConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { inferAwsEndpoint } from '../../src/signers/aws-endpoint.js';
+
+const cfg = (argv: string[], env: Record<string, string> = {}) => normalizeConfig(parseCliArgs(argv), env);
+function configError(argv: string[], env: Record<string, string> = {}): ConfigError {
+  try {
+    cfg(argv, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('endpoint', () => {
+  it('takes the positional URL over nothing, and env otherwise', () => {
+    expect(cfg(['https://a.example/mcp']).endpoint.href).toBe('https://a.example/mcp');
+    expect(cfg([], { MCP_ENDPOINT: 'https://b.example/mcp' }).endpoint.href).toBe('https://b.example/mcp');
+    expect(cfg(['--endpoint', 'https://c.example/mcp'], { MCP_ENDPOINT: 'https://b.example/mcp' }).endpoint.host).toBe('c.example');
+  });
+
+  it.each([
+    ['http://mcp.example.com/mcp', /--allow-http/],
+    ['ftp://x/mcp', /https:\/\//],
+    ['javascript:alert(1)', /https:\/\//],
+    ['file:///etc/passwd', /https:\/\//],
+    ['https://user:pw@x.example/mcp', /user:password/],
+    ['not a url', /valid URL/],
+  ])('refuses %s', (url, re) => {
+    const e = configError([url]);
+    expect(e.message + e.hint).toMatch(re);
+  });
+
+  it.each(['http://127.0.0.1:9/mcp', 'http://localhost:9/mcp', 'http://[::1]:9/mcp', 'http://127.5.6.7/mcp'])('allows plain http to loopback %s', (url) => {
+    expect(cfg([url]).endpoint.protocol).toBe('http:');
+  });
+
+  it('allows plain http elsewhere only with --allow-http or MCP_ALLOW_HTTP', () => {
+    expect(cfg(['http://mcp.internal/mcp', '--allow-http']).endpoint.host).toBe('mcp.internal');
+    expect(cfg(['http://mcp.internal/mcp'], { MCP_ALLOW_HTTP: '1' }).endpoint.host).toBe('mcp.internal');
+  });
+});
+
+describe('signer selection (auto)', () => {
+  it('bearer when a token is set', () => expect(cfg(['https://x.example/mcp'], { MCP_BEARER_TOKEN: 't' }).signer).toBe('bearer'));
+  it('none by default', () => expect(cfg(['https://x.example/mcp']).signer).toBe('none'));
+  it('sigv4 for AWS endpoints', () => {
+    const c = cfg(['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mcp']);
+    expect(c.signer).toBe('sigv4');
+    expect(c.sigv4).toMatchObject({ service: 'execute-api', region: 'eu-west-1' });
+  });
+  it('sigv4 when a role is set, with a stable default session name', () => {
+    const c = cfg(['https://x.lambda-url.us-east-2.on.aws/'], { ASSUME_ROLE_ARN: 'arn:aws:iam::123456789012:role/mcp-bot' });
+    expect(c.sigv4?.assumeRole).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/mcp-bot', durationSeconds: 3600, stsRegion: 'us-east-2' });
+    expect(c.sigv4?.assumeRole?.sessionName).toMatch(/^mcp-signing-proxy-[\w+=,.@-]+$/);
+  });
+  it('refuses a bearer token together with SigV4', () => {
+    expect(configError(['https://x.example/mcp', '--signer', 'sigv4', '--service', 's', '--region', 'r'], { MCP_BEARER_TOKEN: 't' }).message).toMatch(/Authorization/);
+  });
+  it('flags win over env for region; URL beats AWS_REGION', () => {
+    expect(cfg(['https://x.execute-api.eu-west-1.amazonaws.com/p', '--region', 'us-west-2'], { AWS_REGION: 'ap-south-1' }).sigv4?.region).toBe('us-west-2');
+    expect(cfg(['https://x.execute-api.eu-west-1.amazonaws.com/p'], { AWS_REGION: 'ap-south-1' }).sigv4?.region).toBe('eu-west-1');
+  });
+  it('reads AWS_DEFAULT_REGION, which the JS SDK ignores', () => {
+    expect(cfg(['https://mcp.corp.example/mcp', '--service', 'execute-api'], { AWS_DEFAULT_REGION: 'eu-central-1' }).sigv4?.region).toBe('eu-central-1');
+  });
+  it('names the flag to add when service or region cannot be inferred', () => {
+    expect(configError(['https://mcp.corp.example/mcp', '--signer', 'sigv4']).hint).toMatch(/--service/);
+    expect(configError(['https://mcp.corp.example/mcp', '--service', 'execute-api']).hint).toMatch(/--region/);
+  });
+  it('validates role ARN, duration and session name', () => {
+    const url = 'https://x.execute-api.us-east-1.amazonaws.com/p';
+    expect(configError([url, '--role-arn', 'arn:aws:iam::123:user/bob']).message).toMatch(/role ARN/);
+    expect(configError([url, '--role-arn', 'arn:aws:iam::123456789012:role/r', '--role-duration', '60']).message).toMatch(/900 and 43200/);
+    expect(configError([url, '--role-arn', 'arn:aws:iam::123456789012:role/r', '--role-session-name', 'has space']).message).toMatch(/ROLE_SESSION_NAME/);
+  });
+  it('makes a valid default session name from any user name', () => {
+    expect(defaultRoleSessionName('jo hn/ä')).toBe('mcp-signing-proxy-jo-hn--');
+    expect(defaultRoleSessionName('x'.repeat(100))).toHaveLength(64);
+  });
+});
+
+describe('headers', () => {
+  it('parses Name: value and Name=value, expands ${VAR} and ${VAR:-default}', () => {
+    const c = cfg(['https://x.example/mcp', '-H', 'X-Api-Key: ${KEY}', '--header', 'X-Team=${TEAM:-core}'], { KEY: 'k1', MCP_HEADERS: 'X-One: 1\nX-Two: 2' });
+    expect(c.headers).toEqual([['x-one', '1'], ['x-two', '2'], ['x-api-key', 'k1'], ['x-team', 'core']]);
+  });
+  it('refuses reserved headers and bad names, never echoing values', () => {
+    expect(configError(['https://x.example/mcp', '-H', 'Host: evil']).message).toMatch(/host/);
+    expect(configError(['https://x.example/mcp', '-H', 'Mcp-Session-Id: x']).message).toMatch(/mcp-session-id/);
+    const e = configError(['https://x.example/mcp', '-H', 'Bad Name: SECRETVALUE']);
+    expect(e.message).not.toContain('SECRETVALUE');
+  });
+  it('refuses authorization next to a signer', () => {
+    expect(configError(['https://x.example/mcp', '-H', 'Authorization: Basic x'], { MCP_BEARER_TOKEN: 't' }).message).toMatch(/authorization/);
+    expect(cfg(['https://x.example/mcp', '-H', 'Authorization: Basic x']).headers[0]).toEqual(['authorization', 'Basic x']);
+  });
+});
+
+describe('flags', () => {
+  it('rejects unknown flags and secrets on the command line', () => {
+    expect(() => parseCliArgs(['--nope'])).toThrow(/--nope/);
+    expect(() => parseCliArgs(['--bearer-token=abc'])).toThrow(/command lines are visible/);
+  });
+  it('validates numbers and log levels', () => {
+    expect(configError(['https://x.example/mcp', '--connect-timeout', 'soon']).message).toMatch(/connect-timeout/);
+    expect(configError(['https://x.example/mcp', '--log-level', 'loud']).message).toMatch(/log-level/);
+    expect(cfg(['https://x.example/mcp', '--log-level', 'WARNING']).log.level).toBe('warn');
+  });
+  it('mTLS: cert without key, and pfx with cert, are refused', () => {
+    expect(configError(['https://x.example/mcp', '--client-cert', 'a.pem']).message).toMatch(/client-key/);
+    expect(configError(['https://x.example/mcp', '--client-pfx', 'a.p12', '--client-cert', 'a.pem', '--client-key', 'k.pem']).message).toMatch(/client-pfx/);
+  });
+  it('falls back to CLAUDE_CODE_CLIENT_* variables', () => {
+    const c = cfg(['https://x.example/mcp'], { CLAUDE_CODE_CLIENT_CERT: '/c.pem', CLAUDE_CODE_CLIENT_KEY: '/k.pem', CLAUDE_CODE_CLIENT_KEY_PASSPHRASE: 'pw' });
+    expect(c.tls).toMatchObject({ clientCert: '/c.pem', clientKey: '/k.pem', passphrase: 'pw' });
+  });
+});
+
+describe('inferAwsEndpoint', () => {
+  it.each([
+    ['https://abc123.execute-api.ap-southeast-1.amazonaws.com/prod/mcp', 'execute-api', 'ap-southeast-1'],
+    ['https://xyz.lambda-url.us-west-2.on.aws/', 'lambda', 'us-west-2'],
+    ['https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/arn%3Aaws/invocations?qualifier=DEFAULT', 'bedrock-agentcore', 'us-east-1'],
+    ['https://gw-1.gateway.bedrock-agentcore.eu-west-1.amazonaws.com/mcp', 'bedrock-agentcore', 'eu-west-1'],
+    ['https://aws-mcp.us-east-1.api.aws/mcp', 'aws-mcp', 'us-east-1'],
+  ])('%s', (url, service, region) => {
+    expect(inferAwsEndpoint(new URL(url))).toEqual({ service, region });
+  });
+  it('does not guess for custom domains', () => expect(inferAwsEndpoint(new URL('https://mcp.corp.example/mcp'))).toBeUndefined());
+});
