@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   let relay: Relay | undefined;
   let http: HttpClient;
   try {
-    const dispatcher = createDispatcher(config);
+    const dispatcher = createDispatcher(config, log);
     const signers = await buildSignerChain(config, log);
     http = new HttpClient({ dispatcher, signers, logger: log });
   } catch (err) {

@@ -132,7 +132,7 @@ export async function startMcpServer(opts: McpServerOptions = {}): Promise<McpTe
   const listener = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const body = await readBody(req);
     const peer = (req.socket as TLSSocket).getPeerCertificate?.();
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8'), peerCn: peer?.subject?.CN });
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8'), peerCn: peer?.subject?.CN as string | undefined });
     try {
       await handler(req, res, body);
     } catch (err) {
