@@ -1,18 +1,68 @@
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { ConnectionOptions } from 'node:tls';
 import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import type { ClientIdentityTls } from '../tls/client-identity.js';
+import { IdentityDispatcher } from '../tls/identity-dispatcher.js';
+import { createClientIdentitySource } from '../tls/identity-source.js';
+import { proxyFor, readProxyEnv, type ProxySettings } from '../tls/proxy-env.js';
+import { loadCaBundle } from '../tls/trust.js';
+import { Agent, EnvHttpProxyAgent, type Dispatcher } from './undici.js';
 
 /**
- * The one undici dispatcher for all MCP traffic (protocol-notes §5). Explicit timeouts:
- * connect 10 s by default; no headers/body timeout, because a long tool call answers late
- * in JSON mode and an SSE stream may be silent for minutes (§5.4) — the client's own
- * request timeout and notifications/cancelled govern those.
+ * The one undici dispatcher for all MCP traffic (protocol-notes §5). Validates the TLS
+ * files at start-up (throws ConfigError) and logs the trust, proxy and identity in use.
+ *
+ * Timeouts: connect from --connect-timeout; no headers/body timeout, because a long tool
+ * call answers late in JSON mode and an SSE stream may be silent for minutes (§5.4) — the
+ * client's own request timeout and notifications/cancelled govern those.
  */
-export function createDispatcher(config: Config): Dispatcher {
-  const common = {
-    connectTimeout: config.network.connectTimeoutMs,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    keepAliveTimeout: 30_000,
+export function createDispatcher(config: Config, logger: Logger): Dispatcher {
+  const { tls, network } = config;
+  const ca = loadCaBundle(tls, process.env, logger);
+  if (ca !== undefined) logger.info({ file: tls.caCert }, 'CA bundle added to the default trust store');
+  if (tls.insecure) {
+    // C5: an escape hatch, never a default, and loud on every start.
+    logger.warn(
+      { host: config.endpoint.host },
+      'TLS certificate verification is DISABLED for the MCP server (--insecure / MCP_INSECURE): anyone on the network path can impersonate it and receive the credentials this proxy attaches; use --ca-cert instead',
+    );
+  }
+  const serverTls: ConnectionOptions = { ...(ca === undefined ? {} : { ca }), ...(tls.insecure ? { rejectUnauthorized: false } : {}) };
+  const proxies = network.envProxy ? readProxyEnv(process.env) : undefined;
+  const useProxy = proxies !== undefined && (proxies.httpProxy !== undefined || proxies.httpsProxy !== undefined);
+  if (useProxy) logRoute(config.endpoint, proxies, logger);
+
+  const build = (identity: ClientIdentityTls | undefined): Dispatcher => {
+    const target = { ...serverTls, ...identity };
+    const common = {
+      connectTimeout: network.connectTimeoutMs,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 30_000,
+      connect: target,
+    };
+    if (!useProxy) return new Agent(common);
+    return new EnvHttpProxyAgent({
+      ...common,
+      httpProxy: proxies.httpProxy?.href,
+      httpsProxy: proxies.httpsProxy?.href,
+      noProxy: proxies.noProxy,
+      // `connect` serves direct (NO_PROXY) hosts only; through a CONNECT tunnel the target's
+      // TLS options come from `requestTls` (§5.3, verified). ProxyAgent builds both
+      // connectors itself, so the connect timeout is repeated here.
+      requestTls: { ...target, timeout: network.connectTimeoutMs },
+      proxyTls: { ...(ca === undefined ? {} : { ca }), timeout: network.connectTimeoutMs },
+    });
   };
-  return config.network.envProxy ? new EnvHttpProxyAgent(common) : new Agent(common);
+
+  const identity = createClientIdentitySource(tls, logger);
+  return identity === undefined ? build(undefined) : new IdentityDispatcher(identity, (id) => build(id.tls));
+}
+
+/** Says whether the endpoint is proxied, naming the proxy by origin only (no user:password). */
+function logRoute(endpoint: URL, proxies: ProxySettings, logger: Logger): void {
+  const via = proxyFor(endpoint, proxies);
+  const noProxy = proxies.noProxy === '' ? undefined : proxies.noProxy;
+  if (via === undefined) logger.info({ host: endpoint.host, noProxy }, 'connecting directly to the MCP server (NO_PROXY)');
+  else logger.info({ host: endpoint.host, proxy: via.origin, proxyAuth: via.username !== '', noProxy }, 'connecting to the MCP server through the HTTP proxy from the environment');
 }

@@ -1,8 +1,9 @@
-import { fetch, type Dispatcher, type Response } from 'undici';
+import { STATUS_CODES } from 'node:http';
 import { UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { signAll, type AuthFailure, type OutgoingRequest, type Signer, type SignerVerdict } from '../signers/signer.js';
 import { describeNetworkError } from './network-errors.js';
+import { request, type Dispatcher, type ResponseData } from './undici.js';
 
 export interface HttpClientOptions {
   dispatcher: Dispatcher;
@@ -11,34 +12,71 @@ export interface HttpClientOptions {
   now?: () => number;
 }
 
-const AUTH_BODY_LIMIT = 8 * 1024;
+/** A response whose body streams (SSE, large results) and must be read or discarded. */
+export class UpstreamResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly #data: ResponseData;
 
-export function headerRecord(headers: Headers | import('undici').Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    out[name] = value;
-  });
-  return out;
-}
-
-/** Reads at most `limit` bytes of a body as text, then cancels the rest. */
-export async function readCapped(res: Response, limit: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+  constructor(data: ResponseData) {
+    this.#data = data;
+    this.status = data.statusCode;
+    this.statusText = STATUS_CODES[data.statusCode] ?? '';
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  /** One header, lower-case name; repeated headers are joined per RFC 9110 §5.3. */
+  header(name: string): string | undefined {
+    const v = this.#data.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  headerRecord(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of Object.keys(this.#data.headers)) out[name] = this.header(name) as string;
+    return out;
+  }
+
+  /** The body as a stream of Buffers. */
+  chunks(): AsyncIterable<Buffer> {
+    return this.#data.body as AsyncIterable<Buffer>;
+  }
+
+  text(): Promise<string> {
+    return this.#data.body.text();
+  }
+
+  /** Reads at most `limit` bytes as text and discards the rest. */
+  async textCapped(limit: number): Promise<string> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of this.chunks()) {
+        parts.push(chunk);
+        size += chunk.length;
+        if (size >= limit) break;
+      }
+    } finally {
+      this.discard();
+    }
+    return Buffer.concat(parts).subarray(0, limit).toString('utf8');
+  }
+
+  /** Frees the connection without reading the rest. */
+  discard(): void {
+    const body = this.#data.body;
+    if (body.destroyed) return;
+    // undici's body emits RequestAbortedError when destroyed before its end; nobody
+    // reads it any more, so that error is expected and must not become uncaught.
+    body.on('error', () => undefined);
+    body.destroy();
+  }
 }
+
+const AUTH_BODY_LIMIT = 8 * 1024;
 
 /**
  * Sends one request through the signer chain with the attempt loop of DESIGN.md: signers
@@ -58,31 +96,32 @@ export class HttpClient {
     this.#now = opts.now ?? Date.now;
   }
 
-  async send(req: OutgoingRequest, signal?: AbortSignal): Promise<Response> {
+  async send(req: OutgoingRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
     for (let attempt = 1; ; attempt++) {
       const ctx = { now: this.#now, attempt, logger: this.#logger };
       const signed = await signAll(this.#signers, req, ctx);
-      let res: Response;
+      let res: UpstreamResponse;
       try {
-        res = await fetch(signed.url, {
+        // No maxRedirections: undici's request() never follows redirects by itself.
+        res = new UpstreamResponse(await request(this.#dispatcher, {
+          origin: signed.url.origin,
+          path: signed.url.pathname + signed.url.search,
           method: signed.method,
           headers: signed.headers,
           body: signed.body,
-          redirect: 'manual',
-          dispatcher: this.#dispatcher,
           signal,
-        });
+        }));
       } catch (err) {
         const mapped = describeNetworkError(err, req.url);
         this.#logger.debug({ code: mapped.code, method: req.method }, 'request failed before a response');
         throw mapped;
       }
       if (res.status >= 300 && res.status < 400) {
-        await res.body?.cancel().catch(() => undefined);
+        res.discard();
         throw redirectError(res, req.url);
       }
       if (res.status === 401 || res.status === 403) {
-        const failure: AuthFailure = { status: res.status, headers: headerRecord(res.headers), bodyText: await readCapped(res, AUTH_BODY_LIMIT) };
+        const failure: AuthFailure = { status: res.status, headers: res.headerRecord(), bodyText: await res.textCapped(AUTH_BODY_LIMIT) };
         const verdict = await this.#askSigners(failure, ctx);
         if (verdict?.retry && attempt === 1) {
           this.#logger.info({ status: res.status }, 'credentials rejected; retrying once with refreshed signing');
@@ -107,10 +146,10 @@ export class HttpClient {
   }
 }
 
-function redirectError(res: Response, from: URL): UpstreamHttpError {
+function redirectError(res: UpstreamResponse, from: URL): UpstreamHttpError {
   let target = 'an unknown location';
-  const location = res.headers.get('location');
-  if (location !== null) {
+  const location = res.header('location');
+  if (location !== undefined) {
     try {
       const to = new URL(location, from);
       target = to.origin === from.origin ? `${to.origin}${to.pathname}` : `another origin (${to.origin})`;

@@ -1,9 +1,8 @@
-import type { Response } from 'undici';
 import { ProtocolError, ProxyError, UpstreamHttpError } from '../errors.js';
 import { describeMessage, type ClientMessageInfo } from '../jsonrpc.js';
 import { safeUrl, sessionTag, type Logger } from '../logging/logger.js';
 import type { OutgoingRequest } from '../signers/signer.js';
-import { readCapped, type HttpClient } from './http-client.js';
+import type { HttpClient, UpstreamResponse } from './http-client.js';
 import { SseParser } from './sse-parser.js';
 
 /** A message from the remote, ready for stdout: `text` is one line of JSON. */
@@ -158,7 +157,7 @@ export class StreamableHttpTransport {
     this.#sessionId = undefined;
     try {
       const res = await this.#http.send(this.#request('DELETE', this.#headers(undefined, session)), AbortSignal.timeout(timeoutMs));
-      await res.body?.cancel().catch(() => undefined);
+      res.discard();
       this.#log.info({ status: res.status, session: sessionTag(session) }, 'session closed');
     } catch (err) {
       this.#log.warn({ err, session: sessionTag(session) }, 'could not close the session');
@@ -186,8 +185,8 @@ export class StreamableHttpTransport {
     return h;
   }
 
-  #captureSession(res: Response): void {
-    const id = res.headers.get('mcp-session-id');
+  #captureSession(res: UpstreamResponse): void {
+    const id = res.header('mcp-session-id') ?? null;
     if (id === null || id === this.#sessionId) return;
     if (!SESSION_ID.test(id)) {
       this.#log.warn('ignoring a malformed Mcp-Session-Id from the server');
@@ -205,15 +204,15 @@ export class StreamableHttpTransport {
     this.#captureSession(res);
     onHeaders?.();
     if (res.status === 404 && headers['mcp-session-id'] !== undefined) {
-      await res.body?.cancel().catch(() => undefined);
+      res.discard();
       throw new SessionExpiredError();
     }
     if (res.status === 202 || res.status === 204) {
-      await res.body?.cancel().catch(() => undefined);
+      res.discard();
       return;
     }
     if (!res.ok) throw await this.#httpError(res, info, deliver);
-    const type = (res.headers.get('content-type') ?? '').toLowerCase();
+    const type = (res.header('content-type') ?? '').toLowerCase();
     if (type.startsWith('text/event-stream')) {
       const parser = new SseParser();
       await this.#readSse(res, parser, deliver);
@@ -224,7 +223,7 @@ export class StreamableHttpTransport {
       await this.#deliverJson(await res.text(), deliver);
       return;
     }
-    const rest = await readCapped(res, 1);
+    const rest = await res.textCapped(1);
     if (rest === '' && info.kind !== 'request') return; // 200 with no body to a notification
     throw new ProtocolError('ESP_BAD_CONTENT_TYPE', `the server answered ${info.method ?? 'a message'} with content type "${type.slice(0, 60) || 'none'}" instead of JSON or an event stream`, {
       httpStatus: res.status,
@@ -240,17 +239,17 @@ export class StreamableHttpTransport {
       throw new ProtocolError('ESP_BAD_JSON', 'the server sent a response body that is not JSON', { hint: 'check the server logs' });
     }
     const messages = Array.isArray(value) ? value : [value];
-    for (const m of messages) {
-      const line = JSON.stringify(m);
-      await deliver({ text: messages.length === 1 && !/[\r\n]/.test(text) ? text.trim() : line, value: m, info: describeMessage(m) });
-    }
+    // Raw newlines can only be whitespace between JSON tokens; without them the server's
+    // own bytes go out unchanged (no re-serialisation of large results).
+    const trimmed = text.trim();
+    const asIs = messages.length === 1 && !trimmed.includes('\n') && !trimmed.includes('\r');
+    for (const m of messages) await deliver({ text: asIs ? trimmed : JSON.stringify(m), value: m, info: describeMessage(m) });
   }
 
   /** Streams SSE events to `deliver` one at a time; never accumulates the stream. */
-  async #readSse(res: Response, parser: SseParser, deliver: Deliver): Promise<void> {
-    if (res.body === null) return;
+  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver): Promise<void> {
     try {
-      for await (const chunk of res.body) {
+      for await (const chunk of res.chunks()) {
         for (const ev of parser.push(chunk)) await this.#deliverEvent(ev.event, ev.data, deliver);
       }
       for (const ev of parser.end()) await this.#deliverEvent(ev.event, ev.data, deliver);
@@ -285,8 +284,8 @@ export class StreamableHttpTransport {
       headers.accept = 'text/event-stream';
       headers['last-event-id'] = parser.lastEventId;
       const res = await this.#http.send(this.#request('GET', headers), this.#life.signal);
-      if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-        await res.body?.cancel().catch(() => undefined);
+      if (!res.ok || !(res.header('content-type') ?? '').startsWith('text/event-stream')) {
+        res.discard();
         this.#log.warn({ status: res.status }, 'the server refused to resume a broken stream');
         return;
       }
@@ -294,8 +293,8 @@ export class StreamableHttpTransport {
     }
   }
 
-  async #httpError(res: Response, info: ClientMessageInfo, deliver: Deliver): Promise<ProxyError> {
-    const text = await readCapped(res, 64 * 1024);
+  async #httpError(res: UpstreamResponse, info: ClientMessageInfo, deliver: Deliver): Promise<ProxyError> {
+    const text = await res.textCapped(64 * 1024);
     // A JSON-RPC error answering this very request is a real MCP answer: forward it.
     if (info.kind === 'request' && text !== '') {
       try {
@@ -383,14 +382,14 @@ export class StreamableHttpTransport {
       if (parser.lastEventId !== undefined) headers['last-event-id'] = parser.lastEventId;
       try {
         const res = await this.#http.send(this.#request('GET', headers), signal);
-        const type = res.headers.get('content-type') ?? '';
+        const type = res.header('content-type') ?? '';
         if (res.status === 405 || (res.ok && !type.startsWith('text/event-stream'))) {
-          await res.body?.cancel().catch(() => undefined);
+          res.discard();
           this.#log.debug({ status: res.status }, 'the server offers no standalone event stream');
           return;
         }
         if (!res.ok) {
-          await res.body?.cancel().catch(() => undefined);
+          res.discard();
           failures++;
           this.#log.warn({ status: res.status, failures }, 'could not open the server event stream');
           if (res.status === 409 || failures >= GET_MAX_FAILURES) return;
