@@ -3,14 +3,22 @@
  * stdio, with an explicit, hermetic environment.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
-export const BIN = resolve(import.meta.dirname, '../../bin/mcp-signing-proxy.js');
+/** The package root, found from here whether this file runs from test/ or compiled (.build/). */
+function packageRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin/mcp-signing-proxy.js'))) return dir;
+  }
+  throw new Error('package root not found');
+}
+
+export const BIN = join(packageRoot(import.meta.dirname), 'bin/mcp-signing-proxy.js');
 
 /** PATH and a temp HOME; no AWS, proxy or MCP variables from the developer's shell (§6.5). */
 export function hermeticEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -42,7 +50,12 @@ export async function connectClient(env: Record<string, string>, args: string[] 
   const client = new Client({ name: 'test-host', version: '1.0.0' }, { capabilities: { elicitation: {}, roots: { listChanged: true } } });
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }));
   client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work/project', name: 'project' }] }));
-  await client.connect(transport);
+  try {
+    await client.connect(transport);
+  } catch (e) {
+    (e as Error).message += `\nproxy stderr:\n${err.slice(-4000)}`;
+    throw e;
+  }
   return { client, transport, stderr: () => err, close: () => client.close() };
 }
 

@@ -1,0 +1,178 @@
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { awsAuthError, classifyAwsAuthError, serverClockOffset, type AwsAuthErrorKind } from './aws-errors.js';
+import type { CredentialSource, OutgoingRequest, Signer, SignerVerdict } from './signer.js';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export interface SigV4SignerOptions {
+  /** Signing name: execute-api, lambda, bedrock-agentcore … (protocol-notes §3.1). */
+  service: string;
+  region: string;
+  /** Memoised; asked on every sign and forced to refresh when AWS rejects a token. */
+  credentials: CredentialSource<AwsCredentials>;
+}
+
+/**
+ * Headers left out of the signature because something between us and AWS may add, drop or
+ * rewrite them: hop-by-hop headers, headers undici adds or recomputes (content-length is
+ * the byte length undici computes; signing it broke non-ASCII bodies), and proxy headers
+ * (protocol-notes §3.4, failure-catalogue F1). They still travel, unsigned.
+ */
+const UNSIGNED_HEADERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'user-agent',
+  'accept-encoding',
+  'accept-language',
+  'via',
+]);
+const UNSIGNED_PREFIXES = ['proxy-', 'x-forwarded-'] as const;
+
+/** Headers this signer produces; a stale copy on the input is replaced, never signed. */
+const SIGNATURE_HEADERS = ['x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token', 'authorization'] as const;
+const SIGNATURE_HEADER_SET: ReadonlySet<string> = new Set(SIGNATURE_HEADERS);
+
+/** API Gateway's window; the AWS SDKs use the same threshold to suspect skew (§3.6). */
+const SKEW_SUSPECT_MS = 5 * 60_000;
+
+/**
+ * AWS Signature Version 4 over @smithy/signature-v4. Runs last in the chain so it covers
+ * every header added before it, and on every attempt so each gets a fresh date and
+ * credentials (failure-catalogue F2).
+ */
+export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
+  const { service, region, credentials } = opts;
+  // One instance: smithy asks the provider for credentials on every sign() and caches
+  // derived signing keys per day/region/service.
+  const sigv4 = new SignatureV4({
+    service,
+    region,
+    credentials: () => credentials(),
+    sha256: Hash.bind(null, 'sha256'),
+    // Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A` (§3.3).
+    uriEscapePath: true,
+    // Sends and signs x-amz-content-sha256; never UNSIGNED-PAYLOAD (§3.2).
+    applyChecksum: true,
+  });
+  /** Server time minus local time, learned from a skew rejection's Date header. */
+  let clockOffsetMs = 0;
+
+  return {
+    name: 'sigv4',
+
+    async sign(req, ctx) {
+      const signed = await sigv4.sign(toSmithyRequest(req), { signingDate: new Date(ctx.now() + clockOffsetMs) });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (!SIGNATURE_HEADER_SET.has(name)) headers[name] = value;
+      }
+      for (const name of SIGNATURE_HEADERS) {
+        const value = signed.headers[name];
+        if (value !== undefined) headers[name] = value;
+      }
+      return { ...req, headers };
+    },
+
+    async onAuthFailure(failure, ctx): Promise<SignerVerdict | undefined> {
+      const observedOffset = serverClockOffset(failure.headers, ctx.now());
+      let kind: AwsAuthErrorKind | undefined = classifyAwsAuthError(failure);
+      // A vague rejection with a far-off Date is treated as skew, as the AWS SDKs do for
+      // AccessDeniedException / SignatureDoesNotMatch (§3.6): Lambda function URLs answer
+      // IAM failures with a bare "Forbidden", so the Date is the only hint.
+      if (
+        (kind === undefined || kind === 'signature-mismatch' || kind === 'access-denied') &&
+        observedOffset !== undefined &&
+        Math.abs(observedOffset - clockOffsetMs) >= SKEW_SUSPECT_MS
+      ) {
+        kind = 'clock-skew';
+      }
+      if (kind === undefined) return undefined;
+
+      const firstAttempt = ctx.attempt === 1;
+      if (kind === 'clock-skew' && observedOffset !== undefined) {
+        clockOffsetMs = observedOffset;
+        ctx.logger.warn({ clockOffsetSeconds: Math.round(observedOffset / 1000) }, 'AWS rejected the request time; signing with the server clock from now on');
+        if (firstAttempt) return { retry: true };
+      }
+      if ((kind === 'expired-token' || kind === 'invalid-token') && firstAttempt) {
+        await credentials({ forceRefresh: true });
+        return { retry: true };
+      }
+      return {
+        retry: false,
+        error: awsAuthError(kind, { status: failure.status, service, region, clockOffsetMs: kind === 'clock-skew' ? observedOffset : undefined }),
+      };
+    },
+  };
+}
+
+/**
+ * The smithy request for an outgoing one. `host` is `URL.host` (with a non-default port:
+ * undici sends it that way and ignores a Host we set); the path is the pathname exactly
+ * as it goes on the wire (smithy encodes it once more) and the query goes separately —
+ * a `?` inside `path` gets escaped and the signature never matches (protocol-notes §3.3).
+ */
+function toSmithyRequest(req: OutgoingRequest): HttpRequest {
+  const headers: Record<string, string> = { host: req.url.host };
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (isSignable(name)) headers[name] = value;
+  }
+  return new HttpRequest({
+    method: req.method,
+    protocol: req.url.protocol,
+    hostname: req.url.hostname,
+    path: req.url.pathname,
+    query: parseQuery(req.url.search),
+    headers,
+    body: req.body,
+  });
+}
+
+function isSignable(name: string): boolean {
+  return (
+    name !== 'host' &&
+    !SIGNATURE_HEADER_SET.has(name) &&
+    !UNSIGNED_HEADERS.has(name) &&
+    !UNSIGNED_PREFIXES.some((prefix) => name.startsWith(prefix))
+  );
+}
+
+/**
+ * The query as decoded name/value pairs (arrays for repeated names). Percent-decoding
+ * only: a literal `+` stays `+` (canonical `%2B`), which is how AWS reads it; the
+ * form-decoding of URLSearchParams would turn it into a space and sign `%20` instead
+ * (curl/curl#20543). Malformed escapes are kept verbatim.
+ */
+function parseQuery(search: string): Record<string, string | string[]> {
+  // No prototype: a parameter named __proto__ must stay a parameter.
+  const query: Record<string, string | string[]> = Object.create(null);
+  if (search.length <= 1) return query;
+  for (const pair of search.slice(1).split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = percentDecode(eq === -1 ? pair : pair.slice(0, eq));
+    const value = eq === -1 ? '' : percentDecode(pair.slice(eq + 1));
+    const previous = query[name];
+    if (previous === undefined) query[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else query[name] = [previous, value];
+  }
+  return query;
+}
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

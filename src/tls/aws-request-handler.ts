@@ -1,0 +1,35 @@
+import { isIP } from 'node:net';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import { proxyFor, readProxyEnv } from './proxy-env.js';
+import { loadCaBundle } from './trust.js';
+import { TunnelAgent } from './tunnel-agent.js';
+
+/**
+ * The request handler for the AWS SDK's own traffic (STS, SSO), which uses node:https and
+ * not undici (protocol-notes §4.6): same CA bundle as the MCP traffic, and CONNECT
+ * tunnelling when HTTPS_PROXY (or HTTP_PROXY) applies to the host, honouring NO_PROXY and
+ * --no-env-proxy. No client certificate: that identity is for the MCP server, not AWS; and
+ * --insecure is not applied either — it exists for one misconfigured MCP server only.
+ *
+ * Returns undefined when neither a CA bundle nor a proxy is configured, so the SDK keeps its
+ * defaults (which already honour NODE_EXTRA_CA_CERTS). http:// endpoints (local fakes) are
+ * always reached directly. Loaded lazily: only SigV4 set-ups pay for the import.
+ */
+export async function createAwsRequestHandler(config: Config, logger: Logger): Promise<NodeHttpHandler | undefined> {
+  const ca = loadCaBundle(config.tls, process.env, logger);
+  const proxies = config.network.envProxy ? readProxyEnv(process.env) : undefined;
+  const httpsProxy = proxies?.httpsProxy ?? proxies?.httpProxy;
+  if (ca === undefined && httpsProxy === undefined) return undefined;
+
+  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+  const httpsAgent = new TunnelAgent({
+    keepAlive: true,
+    ...(ca === undefined ? {} : { ca }),
+    connectTimeoutMs: config.network.connectTimeoutMs,
+    proxyFor: (host, port) => (proxies === undefined ? undefined : proxyFor(new URL(`https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`), proxies)),
+  });
+  logger.debug({ caBundle: ca !== undefined, proxy: httpsProxy?.origin }, 'AWS SDK requests use the configured CA bundle / proxy');
+  return new NodeHttpHandler({ httpsAgent, connectionTimeout: config.network.connectTimeoutMs });
+}

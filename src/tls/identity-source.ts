@@ -1,0 +1,73 @@
+import { statSync } from 'node:fs';
+import type { TlsConfig } from '../config/config.js';
+import { ProxyError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { loadClientIdentity, type ClientIdentity } from './client-identity.js';
+
+/** The client identity new connections should use. */
+export interface ClientIdentitySource {
+  /** Re-reads the files when they changed on disk (a stat per call: cheap next to a request). */
+  current(): ClientIdentity;
+}
+
+/**
+ * Loads the client identity (throwing a ConfigError at start-up) and keeps it fresh:
+ * certificate files replaced on disk are picked up without a restart (issue 4, E6). A
+ * broken replacement keeps the previous identity and is logged once per change, because a
+ * half-rotated pair (new certificate, old key) is a normal moment during a rotation
+ * (ghostunnel test-client-reload-broken-certificate). Returns undefined when no client
+ * certificate is configured.
+ */
+export function createClientIdentitySource(tls: TlsConfig, logger: Logger, now: () => number = Date.now): ClientIdentitySource | undefined {
+  let identity = loadClientIdentity(tls, now());
+  if (identity === undefined) return undefined;
+  logIdentity(logger, 'client certificate loaded', identity);
+  let seen = fileSignature(identity.files);
+  let expiryLogged = false;
+
+  return {
+    current(): ClientIdentity {
+      const active = identity as ClientIdentity;
+      const signature = fileSignature(active.files);
+      if (signature !== seen) {
+        seen = signature;
+        try {
+          identity = loadClientIdentity(tls, now()) ?? active;
+          expiryLogged = false;
+          logIdentity(logger, 'client certificate changed on disk; new connections use it', identity);
+        } catch (err) {
+          const reason = err instanceof ProxyError ? `${err.message}${err.hint ? ` (fix: ${err.hint})` : ''}` : `unexpected ${err instanceof Error ? err.name : 'error'}`;
+          logger.warn({ subject: active.subject, fingerprint: active.fingerprint }, `client certificate files changed but cannot be used, keeping the previous certificate: ${reason}`);
+        }
+      }
+      const current = identity as ClientIdentity;
+      if (!expiryLogged && now() >= current.notAfter.getTime()) {
+        expiryLogged = true;
+        logger.warn({ subject: current.subject, notAfter: current.notAfter.toISOString() }, `client certificate ${current.files[0]} has expired; servers will refuse new connections until the file is replaced`);
+      }
+      return current;
+    },
+  };
+}
+
+function logIdentity(logger: Logger, msg: string, id: ClientIdentity): void {
+  logger.info({ file: id.files[0], subject: id.subject, notAfter: id.notAfter.toISOString(), fingerprint: id.fingerprint }, msg);
+  for (const warning of id.warnings) logger.warn(warning);
+}
+
+/**
+ * Identity of the files' current contents. stat follows symlinks, so Kubernetes-style
+ * `..data` symlink swaps and atomic renames (new inode) count as changes too.
+ */
+function fileSignature(files: readonly string[]): string {
+  return files
+    .map((file) => {
+      try {
+        const s = statSync(file);
+        return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+      } catch (err) {
+        return `!${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+      }
+    })
+    .join('|');
+}
