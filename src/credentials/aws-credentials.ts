@@ -19,6 +19,26 @@ export interface AwsCredentialSourceOptions {
   maxAttempts?: number;
   /** Clock for refresh-ahead of assumed-role credentials (a skew-corrected clock, or a test's). */
   now?: () => number;
+  /** Bound on one pass of the default chain; default 30 s. */
+  chainTimeoutMs?: number;
+}
+
+/**
+ * How long one pass of the credential chain may take. A credential_process that waits on
+ * stdin, or an unreachable SSO/IMDS endpoint, would otherwise hold every request forever:
+ * the SDK chain has no timeout of its own.
+ */
+const CHAIN_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CredentialError('ESP_AWS_CREDENTIALS_TIMEOUT', `the AWS credential chain did not answer within ${ms / 1000} s`, {
+      hint: 'a credential_process, SSO or instance-metadata call is stuck; run it by hand and make sure it needs no input',
+    })), ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Reads `$source`, the SDK's internal credential-feature map, for the log line only. */
@@ -112,7 +132,7 @@ export async function createAwsCredentialSource(
   let lastSource: object | undefined;
   const source: CredentialSource<AwsCredentials> = async (callOpts) => {
     try {
-      const creds = await chain(callOpts);
+      const creds = await withTimeout(chain(callOpts), opts.chainTimeoutMs ?? CHAIN_TIMEOUT_MS);
       if (creds !== lastSource) {
         lastSource = creds;
         log.info(
@@ -122,6 +142,7 @@ export async function createAwsCredentialSource(
       }
       return creds;
     } catch (err) {
+      if (err instanceof CredentialError) log.error({ code: err.code, hint: err.hint }, err.message);
       return fail(err);
     }
   };

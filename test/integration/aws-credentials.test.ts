@@ -208,6 +208,20 @@ describe('source credentials (default chain)', () => {
     expect(e.hint).toContain('credential_process');
   });
 
+  it('a credential_process that never answers (waits on stdin) times out with a clear error', async () => {
+    const script = join(tmp, 'hang.mjs');
+    writeFileSync(script, `process.stdin.resume(); setTimeout(() => {}, 60_000);`);
+    writeIni(process.env.AWS_CONFIG_FILE!, `
+      [profile stuck]
+      credential_process = ${process.execPath} ${script}
+    `);
+    const t0 = Date.now();
+    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'stuck' }), logger, { chainTimeoutMs: 500 }))());
+    expect(e.code).toBe('ESP_AWS_CREDENTIALS_TIMEOUT');
+    expect(e.hint).toContain('credential_process');
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
   it('no credentials at all: lists the sources tried and the fix', async () => {
     const e = await failure((await createAwsCredentialSource(sigv4(), logger))());
     expect(e.code).toBe('ESP_AWS_NO_CREDENTIALS');
