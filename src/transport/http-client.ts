@@ -120,6 +120,15 @@ export class HttpClient {
         res.discard();
         throw redirectError(res, req.url);
       }
+      const wait = attempt === 1 ? retryAfterMs(res, this.#now()) : undefined;
+      if (wait !== undefined) {
+        // 429/503 with a short Retry-After: the server did not process the request, so one
+        // retry is safe for every method, tools/call included (DESIGN.md retry rules).
+        res.discard();
+        this.#logger.info({ status: res.status, waitMs: wait }, 'server asked to retry later; retrying once');
+        await delay(wait, signal);
+        continue;
+      }
       if (res.status === 401 || res.status === 403) {
         const failure: AuthFailure = { status: res.status, headers: res.headerRecord(), bodyText: await res.textCapped(AUTH_BODY_LIMIT) };
         const verdict = await this.#askSigners(failure, ctx);
@@ -144,6 +153,26 @@ export class HttpClient {
     }
     return undefined;
   }
+}
+
+/** Longest Retry-After we wait for inside a request; longer ones surface as errors. */
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** Retry-After (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) on a 429/503, if short enough. */
+export function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {
+  if (res.status !== 429 && res.status !== 503) return undefined;
+  const raw = res.header('retry-after')?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw) - now;
+  if (!Number.isFinite(ms) || ms > MAX_RETRY_AFTER_MS) return undefined;
+  return Math.max(0, ms);
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 }
 
 function redirectError(res: UpstreamResponse, from: URL): UpstreamHttpError {
