@@ -19,35 +19,44 @@ export interface ClientIdentitySource {
  * certificate is configured.
  */
 export function createClientIdentitySource(tls: TlsConfig, logger: Logger, now: () => number = Date.now): ClientIdentitySource | undefined {
-  let identity = loadClientIdentity(tls, now());
-  if (identity === undefined) return undefined;
-  logIdentity(logger, 'client certificate loaded', identity);
+  const initial = loadClientIdentity(tls, now());
+  if (initial === undefined) return undefined;
+  logIdentity(logger, 'client certificate loaded', initial);
+  let identity = initial;
   let seen = fileSignature(identity.files);
   let expiryLogged = false;
 
   return {
     current(): ClientIdentity {
-      const active = identity as ClientIdentity;
+      const active = identity;
       const signature = fileSignature(active.files);
       if (signature !== seen) {
         seen = signature;
         try {
-          identity = loadClientIdentity(tls, now()) ?? active;
-          expiryLogged = false;
-          logIdentity(logger, 'client certificate changed on disk; new connections use it', identity);
+          const next = loadClientIdentity(tls, now()) ?? active;
+          // Rewritten with the same contents (a touch, a secret re-sync): keep the agent and its pool.
+          if (!sameIdentity(next, active)) {
+            identity = next;
+            expiryLogged = false;
+            logIdentity(logger, 'client certificate changed on disk; new connections use it', identity);
+          }
         } catch (err) {
           const reason = err instanceof ProxyError ? `${err.message}${err.hint ? ` (fix: ${err.hint})` : ''}` : `unexpected ${err instanceof Error ? err.name : 'error'}`;
           logger.warn({ subject: active.subject, fingerprint: active.fingerprint }, `client certificate files changed but cannot be used, keeping the previous certificate: ${reason}`);
         }
       }
-      const current = identity as ClientIdentity;
-      if (!expiryLogged && now() >= current.notAfter.getTime()) {
+      if (!expiryLogged && now() >= identity.notAfter.getTime()) {
         expiryLogged = true;
-        logger.warn({ subject: current.subject, notAfter: current.notAfter.toISOString() }, `client certificate ${current.files[0]} has expired; servers will refuse new connections until the file is replaced`);
+        logger.warn({ subject: identity.subject, notAfter: identity.notAfter.toISOString() }, `client certificate ${identity.files[0]} has expired; servers will refuse new connections until the file is replaced`);
       }
-      return current;
+      return identity;
     },
   };
+}
+
+function sameIdentity(a: ClientIdentity, b: ClientIdentity): boolean {
+  const bytes = (id: ClientIdentity) => ('pfx' in id.tls ? id.tls.pfx : id.tls.key);
+  return a.fingerprint === b.fingerprint && bytes(a).equals(bytes(b));
 }
 
 function logIdentity(logger: Logger, msg: string, id: ClientIdentity): void {

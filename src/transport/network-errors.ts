@@ -55,8 +55,8 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
   const code = (inner?.code as string | undefined) ?? (err as Error)?.name ?? 'unknown';
   const where = url.host;
   const message = causeMessage(err);
-  const make = (message: string, hint: string, retryable = false, errCode = code) =>
-    new UpstreamNetworkError(errCode, message, { hint, retryable, cause: undefined });
+  const make = (text: string, hint: string, retryable = false, errCode = code) =>
+    new UpstreamNetworkError(errCode, text, { hint, retryable, cause: undefined });
   const proxy = activeProxy(url, env);
   const proxyName = proxy === undefined ? 'the HTTP proxy' : `the HTTP proxy ${proxy.origin}`;
 
@@ -127,6 +127,9 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
       }
       return make(`the connection to ${where} was reset`, 'check the server and any proxy in between');
     case 'AbortError':
+    case 'UND_ERR_ABORTED':
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
       return make(`the request to ${where} was aborted`, 'the proxy is shutting down or the request was cancelled');
     default:
       return make(`cannot reach ${where} (${code})`, 'check MCP_ENDPOINT and network access to the server');

@@ -15,6 +15,9 @@ export const DispatcherBase: typeof Undici.Dispatcher = require('undici/lib/disp
 export const buildConnector: typeof Undici.buildConnector = require('undici/lib/core/connect.js');
 
 const api = require('undici/lib/api/index.js') as { request: (this: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData> };
+// What undici's index.js does: the API methods live on Dispatcher.prototype. ProxyAgent
+// needs `connect` from there to open its CONNECT tunnel.
+Object.assign(DispatcherBase.prototype, api);
 
 export type Dispatcher = Undici.Dispatcher;
 export type ResponseData = Undici.Dispatcher.ResponseData;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,7 +106,6 @@ export async function createTestPki(): Promise<TestPki> {
   ]);
 
   const passphrase = 'correct horse battery staple';
-  const { createPrivateKey } = await import('node:crypto');
   const encryptedKeyPath = write(
     'client-one.enc.key',
     createPrivateKey(clientOne.key).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }),

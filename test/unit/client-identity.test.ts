@@ -120,6 +120,9 @@ describe('createClientIdentitySource (rotation)', () => {
     const source = createClientIdentitySource(f.tls, log.logger);
     const first = source?.current();
     expect(source?.current()).toBe(first); // unchanged files: same object, nothing re-read
+    writeFileSync(f.cert, pki.clientOne.cert); // rewritten with the same contents
+    expect(source?.current()).toBe(first);
+    expect(log.entries().some((e) => /changed on disk/.test(e.msg))).toBe(false);
 
     writeFileSync(f.cert, 'not a certificate\n');
     expect(source?.current()).toBe(first);

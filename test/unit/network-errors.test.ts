@@ -121,6 +121,7 @@ describe('describeNetworkError: existing cases', () => {
     expect(describeErr(tlsError('UND_ERR_CONNECT_TIMEOUT')).message).toBe('connecting to mcp.example.com:8443 timed out');
     expect(describeErr(tlsError('ECONNRESET', 'read ECONNRESET')).message).toBe('the connection to mcp.example.com:8443 was reset');
     expect(describeErr(Object.assign(new Error('aborted'), { name: 'AbortError' })).message).toBe('the request to mcp.example.com:8443 was aborted');
+    expect(describeErr(tlsError('UND_ERR_DESTROYED', 'The client is destroyed')).message).toBe('the request to mcp.example.com:8443 was aborted');
     expect(describeErr(tlsError('EHOSTUNREACH')).message).toBe('cannot reach mcp.example.com:8443 (EHOSTUNREACH)');
     const already = new UpstreamNetworkError('X', 'y');
     expect(describeNetworkError(already, URL_)).toBe(already);
