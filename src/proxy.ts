@@ -3,7 +3,7 @@ import { errorResponse, idKey, type ClientMessageInfo } from './jsonrpc.js';
 import type { Logger } from './logging/logger.js';
 import { classifyLine } from './stdio/classify-line.js';
 import type { StdoutWriter } from './stdio/stdout-writer.js';
-import type { RemoteMessage } from './transport/streamable-http.js';
+import { messageValue, type RemoteMessage } from './transport/streamable-http.js';
 
 /** What the relay needs from the remote side (Streamable HTTP today; others can follow). */
 export interface RemoteTransport {
@@ -64,7 +64,7 @@ export class Relay {
         return;
       }
       this.#pending.delete(key);
-      if (key === this.#initializeKey) this.#observeInitialize(msg.value);
+      if (key === this.#initializeKey) this.#observeInitialize(messageValue(msg));
     }
     await this.#writer.write(msg.text);
   };

@@ -3,13 +3,18 @@ import { describeMessage, type ClientMessageInfo } from '../jsonrpc.js';
 import { safeUrl, sessionTag, type Logger } from '../logging/logger.js';
 import type { OutgoingRequest } from '../signers/signer.js';
 import type { HttpClient, UpstreamResponse } from './http-client.js';
+import { scanEnvelope } from './envelope-scan.js';
 import { SseParser } from './sse-parser.js';
 
 /** A message from the remote, ready for stdout: `text` is one line of JSON. */
 export interface RemoteMessage {
   readonly text: string;
-  readonly value: unknown;
   readonly info: ClientMessageInfo | undefined;
+}
+
+/** The whole value of a message (parsed on demand: large ones are only scanned). */
+export function messageValue(msg: RemoteMessage): unknown {
+  return JSON.parse(msg.text);
 }
 
 /** Hands a message to the client; resolves when stdout can take more (backpressure). */
@@ -40,11 +45,24 @@ const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initia
 const RESUME_ATTEMPTS = 3;
 const GET_MAX_FAILURES = 10;
 
-function parseRemote(text: string): RemoteMessage {
+/** Above this size a message is scanned for its envelope instead of parsed whole. */
+const SCAN_THRESHOLD = 256 * 1024;
+
+/**
+ * One message's text as received → a stdout line and its routing info. Throws when the text
+ * is not JSON. A server may pretty-print, but stdio messages must be single lines (MCP stdio
+ * transport); raw newlines can only be whitespace between tokens, so text without them is
+ * forwarded byte for byte.
+ */
+function parseRemote(raw: string): RemoteMessage {
+  const text = raw.trim();
+  const multiline = text.includes('\n') || text.includes('\r');
+  if (text.length > SCAN_THRESHOLD && !multiline) {
+    const envelope = scanEnvelope(text);
+    if (envelope !== undefined) return { text, info: describeMessage(envelope) };
+  }
   const value: unknown = JSON.parse(text);
-  // A server may pretty-print; stdio messages must be single lines (MCP stdio transport).
-  const line = text.includes('\n') || text.includes('\r') ? JSON.stringify(value) : text;
-  return { text: line, value, info: describeMessage(value) };
+  return { text: multiline ? JSON.stringify(value) : text, info: describeMessage(value) };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -232,18 +250,18 @@ export class StreamableHttpTransport {
   }
 
   async #deliverJson(text: string, deliver: Deliver): Promise<void> {
-    let value: unknown;
+    let messages: RemoteMessage[];
     try {
-      value = JSON.parse(text);
+      if (text.trimStart().startsWith('[')) {
+        // A batch (2025-03-26 allowed them): one line per message.
+        messages = (JSON.parse(text) as unknown[]).map((m) => ({ text: JSON.stringify(m), info: describeMessage(m) }));
+      } else {
+        messages = [parseRemote(text)];
+      }
     } catch {
       throw new ProtocolError('ESP_BAD_JSON', 'the server sent a response body that is not JSON', { hint: 'check the server logs' });
     }
-    const messages = Array.isArray(value) ? value : [value];
-    // Raw newlines can only be whitespace between JSON tokens; without them the server's
-    // own bytes go out unchanged (no re-serialisation of large results).
-    const trimmed = text.trim();
-    const asIs = messages.length === 1 && !trimmed.includes('\n') && !trimmed.includes('\r');
-    for (const m of messages) await deliver({ text: asIs ? trimmed : JSON.stringify(m), value: m, info: describeMessage(m) });
+    for (const m of messages) await deliver(m);
   }
 
   /** Streams SSE events to `deliver` one at a time; never accumulates the stream. */
@@ -299,7 +317,7 @@ export class StreamableHttpTransport {
     if (info.kind === 'request' && text !== '') {
       try {
         const msg = parseRemote(text.trim());
-        if (msg.info?.kind === 'response' && msg.info.id === info.id && typeof (msg.value as { error?: unknown }).error === 'object') {
+        if (msg.info?.kind === 'response' && msg.info.id === info.id && typeof (messageValue(msg) as { error?: unknown }).error === 'object') {
           await deliver(msg);
         }
       } catch {
@@ -342,7 +360,7 @@ export class StreamableHttpTransport {
     replay.id = id;
     let result: Record<string, unknown> | undefined;
     const capture: Deliver = async (m) => {
-      if (m.info?.kind === 'response' && m.info.id === id) result = m.value as Record<string, unknown>;
+      if (m.info?.kind === 'response' && m.info.id === id) result = messageValue(m) as Record<string, unknown>;
     };
     this.#log.warn('the server ended the session (HTTP 404); starting a new one and retrying');
     await this.#post(Buffer.from(JSON.stringify(replay)), { kind: 'request', id, method: 'initialize', name: undefined }, capture, () => result !== undefined);
