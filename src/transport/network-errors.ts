@@ -86,7 +86,9 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
       return make(`the TLS certificate of ${where} is not issued for ${url.hostname} (${code})`, 'use a host name the certificate names in MCP_ENDPOINT (an IP address needs an IP entry in the certificate)');
   }
 
-  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_([A-Z_]+)$/.exec(code)?.[1];
+  // OpenSSL names the alert's protocol in the code: SSLV3/TLSV1/TLSV13 on Node 20's
+  // OpenSSL, "SSL/TLS" on Node 22's (ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE).
+  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_([A-Z_]+)$/.exec(code)?.[1];
   if (alert !== undefined) {
     const said = `TLS alert "${alert.toLowerCase().replace(/_/g, ' ')}"`;
     if (alert === 'CERTIFICATE_REQUIRED') return make(`${where} requires a client certificate and none was sent (${said})`, MTLS_HINT);

@@ -69,6 +69,9 @@ describe('describeNetworkError: client certificate rejected', () => {
     ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'mcp.example.com:8443 rejected the client certificate (TLS alert "unknown ca")'],
     ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', 'mcp.example.com:8443 rejected the client certificate as expired (TLS alert "certificate expired")'],
     ['ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'mcp.example.com:8443 aborted the TLS handshake (TLS alert "protocol version")'],
+    // Node 22's OpenSSL spells the protocol "SSL/TLS".
+    ['ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE', 'the TLS handshake with mcp.example.com:8443 failed (TLS alert "handshake failure")'],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', 'mcp.example.com:8443 rejected the client certificate (TLS alert "bad certificate")'],
   ])('%s', (code, message) => {
     const e = describeErr(tlsError(code));
     expect(e.message).toBe(message);
