@@ -102,9 +102,12 @@ async function measure(name: string, cmd: string[], env: Record<string, string>)
 }
 
 const server = await startMcpServer({ jsonResponse: true });
-const env = { MCP_ENDPOINT: server.url, MCP_LOG_LEVEL: 'warn', NO_PROXY: '127.0.0.1' };
+const env = { MCP_ENDPOINT: server.url, MCP_LOG_LEVEL: 'warn', NO_PROXY: '127.0.0.1', HOME: process.env.HOME ?? '/tmp' };
 const floor = await measure('floor relay', [FLOOR, server.url], env);
 const ours = await measure('mcp-signing-proxy', [BIN], env);
+// Optional peer, never installed by this project: MCP_REMOTE_BIN=/path/to/mcp-remote's proxy.js
+const peerBin = process.env.MCP_REMOTE_BIN;
+const peer = peerBin ? await measure('mcp-remote', [peerBin, server.url, '--allow-http', '--transport', 'http-only', '--silent'], env) : undefined;
 await server.close();
 
 const rows: Array<[string, string, (r: typeof floor) => number, string, (ratio: number, f: typeof floor, o: typeof floor) => boolean]> = [
@@ -114,11 +117,13 @@ const rows: Array<[string, string, (r: typeof floor) => number, string, (ratio: 
   ['4 MB result (ms, median of 10)', 'ms', (r) => r.big, '≤ 1.3×', (x) => x <= 1.3],
   ['peak RSS (MB)', 'MB', (r) => r.rss, '≤ floor + 25 MB', (_x, f, o) => o.rss <= f.rss + 25],
 ];
-console.log(`\n| metric | floor relay | mcp-signing-proxy | ratio | target | met |\n|---|---|---|---|---|---|`);
+const peerHead = peer ? ' mcp-remote (ratio) |' : '';
+console.log(`\n| metric | floor relay | mcp-signing-proxy | ratio | target | met |${peerHead}\n|---|---|---|---|---|---|${peer ? '---|' : ''}`);
 for (const [label, , get, target, ok] of rows) {
   const f = get(floor);
   const o = get(ours);
   const ratio = o / f;
-  console.log(`| ${label} | ${f.toFixed(2)} | ${o.toFixed(2)} | ${ratio.toFixed(2)}× | ${target} | ${ok(ratio, floor, ours) ? 'yes' : 'NO'} |`);
+  const peerCell = peer ? ` ${get(peer).toFixed(2)} (${(get(peer) / f).toFixed(2)}×) |` : '';
+  console.log(`| ${label} | ${f.toFixed(2)} | ${o.toFixed(2)} | ${ratio.toFixed(2)}× | ${target} | ${ok(ratio, floor, ours) ? 'yes' : 'NO'} |${peerCell}`);
 }
 process.exit(0);

@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
 
+const LARGE = 64 * 1024;
+
 /**
  * The only writer of fd 1 (DESIGN.md principle 4). Writes one JSON-RPC message per line
  * and reports backpressure, so remote streams pause while the client reads slowly instead
@@ -22,7 +24,7 @@ export class StdoutWriter {
   /** Resolves when the stream can take more; callers producing many messages await it. */
   write(line: string): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    if (!this.out.write(line + '\n') && this.#waiting === undefined) {
+    if (!this.#writeLine(line) && this.#waiting === undefined) {
       this.#waiting = new Promise((resolve) => {
         const done = () => {
           this.out.off('drain', done);
@@ -35,6 +37,16 @@ export class StdoutWriter {
       });
     }
     return this.#waiting ?? Promise.resolve();
+  }
+
+  #writeLine(line: string): boolean {
+    if (line.length < LARGE) return this.out.write(line + '\n');
+    // A multi-megabyte result: no concatenated copy just to append the newline.
+    this.out.cork();
+    this.out.write(line);
+    const ok = this.out.write('\n');
+    process.nextTick(() => this.out.uncork());
+    return ok;
   }
 
   /** Resolves once everything written so far has been handed to the OS. */
