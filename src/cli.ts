@@ -1,3 +1,4 @@
+import { Console } from 'node:console';
 import { readFileSync } from 'node:fs';
 import { parseCliArgs } from './config/args.js';
 import { normalizeConfig, type Config } from './config/config.js';
@@ -12,11 +13,9 @@ import { createDispatcher } from './transport/dispatcher.js';
 import { HttpClient } from './transport/http-client.js';
 import { StreamableHttpTransport } from './transport/streamable-http.js';
 
-// Stdout is the protocol (DESIGN.md principle 4): a dependency's console.log must not
+// Stdout is the protocol (DESIGN.md principle 4): no console method of any dependency may
 // reach it.
-console.log = console.error;
-console.info = console.error;
-console.debug = console.error;
+globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
 
 /** Hard bound on shutdown: the client sends SIGTERM ~2 s after closing stdin (protocol-notes §1.1). */
 const SHUTDOWN_DEADLINE_MS = 1500;
@@ -33,16 +32,6 @@ function fail(err: unknown): never {
     process.stderr.write(`mcp-signing-proxy: failed to start (${err instanceof Error ? err.name : 'error'})\n`);
   }
   process.exit(2);
-}
-
-function proxyOrigin(): string | undefined {
-  const raw = process.env.https_proxy ?? process.env.HTTPS_PROXY ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
-  if (!raw) return undefined;
-  try {
-    return new URL(raw).origin; // never the userinfo (issue 4)
-  } catch {
-    return 'invalid';
-  }
 }
 
 /** One start-up line with the effective configuration; names and paths only, no secrets. */
@@ -66,7 +55,7 @@ function logStartup(log: Logger, config: Config): void {
         caCert: config.tls.caCert,
         insecure: config.tls.insecure || undefined,
       },
-      proxy: config.network.envProxy ? proxyOrigin() : 'disabled',
+      envProxy: config.network.envProxy,
     },
     'mcp-signing-proxy starting',
   );
@@ -114,10 +103,12 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
-  async function stop(reason: string, code: number): Promise<void> {
+  async function stop(reason: string, code: number, bySignal = false): Promise<void> {
     if (stopping) {
-      // A second signal: the user wants out now.
-      process.exit(1);
+      // A second signal: the user wants out now. Other triggers (EPIPE while answering,
+      // stdin ending) just join the shutdown under way.
+      if (bySignal) process.exit(1);
+      return;
     }
     stopping = true;
     process.stdin.pause();
@@ -136,9 +127,9 @@ async function main(): Promise<void> {
     void stop('stdin closed', 0);
   });
   process.stdin.on('error', () => void stop('stdin error', 0));
-  process.on('SIGTERM', () => void stop('SIGTERM', 0));
-  process.on('SIGINT', () => void stop('SIGINT', 0));
-  process.on('SIGHUP', () => void stop('SIGHUP', 0));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0, true));
+  process.on('SIGINT', () => void stop('SIGINT', 0, true));
+  process.on('SIGHUP', () => void stop('SIGHUP', 0, true));
   process.on('uncaughtException', (err) => {
     log.fatal({ err: { name: err.name, code: (err as NodeJS.ErrnoException).code } }, 'unexpected failure; shutting down');
     void stop('internal error', 1);

@@ -1,8 +1,8 @@
 /**
  * Error taxonomy. Every error the proxy raises carries a stable `code` and a message that
  * is safe to show the client (and so the model): no header values, no upstream bodies, no
- * credentials (failure-catalogue H2/H3). `toJSON()` keeps pino's err serializer from
- * copying anything else.
+ * credentials (failure-catalogue H2/H3). `toJSON()` is what the logger's err serializer
+ * writes (logging/logger.ts); pino's default would copy every property, stack and cause.
  */
 export interface ProxyErrorOptions {
   /** What the user can do about it; appended to the client-visible message. */

@@ -7,6 +7,8 @@ export interface ClientMessageInfo {
   readonly method: string | undefined;
   /** tools/call and prompts/get: params.name; resources/*: params.uri (Mcp-Name, 2026-07-28). */
   readonly name: string | undefined;
+  /** notifications/cancelled: the id of the request it cancels. */
+  readonly cancels?: JsonRpcId | undefined;
 }
 
 export function isJsonRpcId(v: unknown): v is JsonRpcId {
@@ -39,7 +41,10 @@ export function describeMessage(value: unknown): ClientMessageInfo | undefined {
   const m = value as Record<string, unknown>;
   if (m.jsonrpc !== '2.0') return undefined;
   if (typeof m.method === 'string') {
-    if (!('id' in m)) return { kind: 'notification', id: undefined, method: m.method, name: nameOf(m.method, m.params) };
+    if (!('id' in m)) {
+      const requestId = m.method === 'notifications/cancelled' ? (m.params as { requestId?: unknown } | undefined)?.requestId : undefined;
+      return { kind: 'notification', id: undefined, method: m.method, name: nameOf(m.method, m.params), cancels: isJsonRpcId(requestId) ? requestId : undefined };
+    }
     if (!isJsonRpcId(m.id)) return undefined;
     return { kind: 'request', id: m.id, method: m.method, name: nameOf(m.method, m.params) };
   }

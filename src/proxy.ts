@@ -1,14 +1,13 @@
-import { JSONRPC_INVALID_REQUEST, ProtocolError, ProxyError, toJsonRpcError } from './errors.js';
-import { errorResponse, idKey, type ClientMessageInfo } from './jsonrpc.js';
+import { ProtocolError, ProxyError, toJsonRpcError } from './errors.js';
+import { errorResponse, idKey, type ClientMessageInfo, type JsonRpcId } from './jsonrpc.js';
 import type { Logger } from './logging/logger.js';
 import { classifyLine } from './stdio/classify-line.js';
 import type { StdoutWriter } from './stdio/stdout-writer.js';
-import { messageValue, type RemoteMessage } from './transport/streamable-http.js';
+import type { RemoteMessage } from './transport/streamable-http.js';
 
 /** What the relay needs from the remote side (Streamable HTTP today; others can follow). */
 export interface RemoteTransport {
-  send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void>;
-  setProtocolVersion(version: string): void;
+  send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void>;
   terminate(timeoutMs: number): Promise<void>;
   close(): void;
 }
@@ -22,6 +21,13 @@ export interface RelayOptions {
   deleteTimeoutMs?: number;
 }
 
+interface Pending {
+  readonly id: JsonRpcId;
+  readonly method: string;
+  /** Aborts the POST: on notifications/cancelled and at shutdown. */
+  readonly abort: AbortController;
+}
+
 /**
  * Routes messages between the client (stdio) and the remote. Every client request gets
  * exactly one answer: the server's, or an error saying why there is none (DESIGN.md
@@ -32,10 +38,9 @@ export class Relay {
   readonly #log: Logger;
   readonly #graceMs: number;
   readonly #deleteTimeoutMs: number;
-  readonly #pending = new Map<string, string>();
+  readonly #pending = new Map<string, Pending>();
   readonly #tasks = new Set<Promise<void>>();
   #transport: RemoteTransport | undefined;
-  #initializeKey: string | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(opts: RelayOptions) {
@@ -59,12 +64,12 @@ export class Relay {
     if (info.kind === 'response') {
       const key = info.id === undefined ? undefined : idKey(info.id);
       if (key === undefined || !this.#pending.has(key)) {
-        // Never two answers for one id, and nothing the client cannot route (catalogue C9).
+        // Never two answers for one id, nothing the client cannot route, nothing for a
+        // request it cancelled (failure-catalogue C9; MCP cancellation).
         this.#log.warn({ id: info.id ?? null }, 'dropped a response that matches no open request');
         return;
       }
       this.#pending.delete(key);
-      if (key === this.#initializeKey) this.#observeInitialize(messageValue(msg));
     }
     await this.#writer.write(msg.text);
   };
@@ -80,23 +85,27 @@ export class Relay {
       return;
     }
     const { info, body } = line;
-    if (info.kind === 'request') {
-      const key = idKey(info.id as string | number);
+    let pending: Pending | undefined;
+    if (info.kind === 'request' && info.id !== undefined && info.method !== undefined) {
+      const key = idKey(info.id);
       if (this.#pending.has(key)) {
-        void this.#writer.write(errorResponse(info.id as string | number, { code: JSONRPC_INVALID_REQUEST, message: 'mcp-signing-proxy: invalid request: a request with this id is still in flight' }));
+        // An answer with this id would be taken as the answer to the first request; the
+        // client broke JSON-RPC's uniqueness rule, so the duplicate is dropped (catalogue I3).
+        this.#log.warn({ id: info.id, method: info.method }, 'dropped a request whose id is still in flight');
         return;
       }
-      this.#pending.set(key, info.method as string);
-      if (info.method === 'initialize') this.#initializeKey = key;
+      pending = { id: info.id, method: info.method, abort: new AbortController() };
+      this.#pending.set(key, pending);
     }
-    this.#track(this.#forward(info, body));
+    this.#track(this.#forward(info, body, pending));
+    if (info.cancels !== undefined) this.#cancel(info.cancels);
   }
 
   /** A line longer than the limit was dropped while it streamed in (catalogue A3). */
   handleOversized(bytes: number, limit: number): void {
     this.#log.warn({ bytes, limit }, 'discarded an oversized line from the client');
     void this.#writer.write(errorResponse(null, {
-      code: JSONRPC_INVALID_REQUEST,
+      code: -32600,
       message: `mcp-signing-proxy: invalid request: the line is ${bytes} bytes, over the ${limit}-byte limit (raise --max-line-bytes / MCP_MAX_LINE_BYTES)`,
     }));
   }
@@ -120,14 +129,29 @@ export class Relay {
       ]);
       clearTimeout(timer);
     }
-    for (const [key, method] of this.#pending) {
+    for (const [key, p] of this.#pending) {
       this.#pending.delete(key);
-      const id = key.startsWith('n:') ? Number(key.slice(2)) : key.slice(2);
-      await this.#writer.write(errorResponse(id, toJsonRpcError(new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${method} was not answered in time`))));
+      p.abort.abort();
+      await this.#writer.write(errorResponse(p.id, toJsonRpcError(new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${p.method} was not answered in time`))));
     }
     await this.#transport?.terminate(this.#deleteTimeoutMs);
     this.#transport?.close();
     await this.#writer.flush();
+  }
+
+  /**
+   * notifications/cancelled (MCP cancellation): the notification goes upstream like any
+   * other; the request is no longer answered, by the server or by us, and its stream is
+   * released. initialize cannot be cancelled (spec, lifecycle).
+   */
+  #cancel(id: JsonRpcId): void {
+    const key = idKey(id);
+    const p = this.#pending.get(key);
+    if (p === undefined || p.method === 'initialize') return;
+    this.#pending.delete(key);
+    // Let the cancellation POST leave first; aborting at once could race it on the wire.
+    setTimeout(() => p.abort.abort(), 50).unref();
+    this.#log.debug({ id, method: p.method }, 'request cancelled by the client');
   }
 
   #track(task: Promise<void>): void {
@@ -135,34 +159,25 @@ export class Relay {
     void task.finally(() => this.#tasks.delete(task));
   }
 
-  async #forward(info: ClientMessageInfo, body: Uint8Array): Promise<void> {
-    const key = info.kind === 'request' ? idKey(info.id as string | number) : undefined;
+  async #forward(info: ClientMessageInfo, body: Uint8Array, pending: Pending | undefined): Promise<void> {
+    const key = pending === undefined ? undefined : idKey(pending.id);
     const isAnswered = () => key === undefined || !this.#pending.has(key);
     try {
       if (this.#transport === undefined) throw new ProxyError('ESP_NOT_READY', 'the proxy is not connected');
-      await this.#transport.send(body, info, isAnswered);
+      await this.#transport.send(body, info, isAnswered, pending?.abort.signal);
       if (!isAnswered()) {
         throw new ProtocolError('ESP_NO_RESPONSE', `the server ended its reply to ${info.method} without a response`, {
           hint: 'the server may have dropped the stream or may not support this request; check the server logs',
         });
       }
     } catch (err) {
-      if (key === undefined || !this.#pending.has(key)) {
-        this.#log.warn({ err, method: info.method ?? 'response' }, 'could not deliver a message that needs no answer');
+      if (pending === undefined || key === undefined || !this.#pending.has(key)) {
+        if (!pending?.abort.signal.aborted) this.#log.warn({ err, method: info.method ?? 'response' }, 'could not deliver a message that needs no answer');
         return;
       }
       this.#pending.delete(key);
       this.#log.warn({ err, method: info.method }, 'answering a request with an error');
-      await this.#writer.write(errorResponse(info.id as string | number, toJsonRpcError(err)));
-    }
-  }
-
-  /** MCP-Protocol-Version on every later request is the relay's job (protocol-notes §2.2). */
-  #observeInitialize(value: unknown): void {
-    const version = (value as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
-    if (typeof version === 'string') {
-      this.#transport?.setProtocolVersion(version);
-      this.#log.info({ protocolVersion: version }, 'session initialized');
+      await this.#writer.write(errorResponse(pending.id, toJsonRpcError(err)));
     }
   }
 }

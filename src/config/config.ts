@@ -130,14 +130,15 @@ function readHeaderSources(args: CliArgs, e: Env): HeaderPair[] {
   const pairs: HeaderPair[] = [];
   const mcpHeaders = env(e, 'MCP_HEADERS');
   if (mcpHeaders !== undefined) pairs.push(...parseHeaderLines(mcpHeaders.split(/\r?\n/), 'MCP_HEADERS', e));
-  if (args.headerFile !== undefined) {
+  const headerFile = args.headerFile ?? env(e, 'MCP_HEADER_FILE');
+  if (headerFile !== undefined) {
     let text: string;
     try {
-      text = readFileSync(args.headerFile, 'utf8');
+      text = readFileSync(headerFile, 'utf8');
     } catch (err) {
-      throw new ConfigError(`--header-file ${args.headerFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path and its permissions');
+      throw new ConfigError(`--header-file / MCP_HEADER_FILE ${headerFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path and its permissions');
     }
-    pairs.push(...parseHeaderLines(text.split(/\r?\n/), `--header-file ${args.headerFile}`, e));
+    pairs.push(...parseHeaderLines(text.split(/\r?\n/), `header file ${headerFile}`, e));
   }
   pairs.push(...parseHeaderLines(args.header, '--header', e));
   return pairs;

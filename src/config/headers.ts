@@ -38,7 +38,8 @@ export function parseHeaderLines(lines: readonly string[], source: string, env: 
     }
     const name = line.slice(0, sep).trim();
     if (!TOKEN.test(name)) {
-      throw new ConfigError(`${source} has an invalid header name "${name.slice(0, 40)}"`, 'header names are letters, digits and -_ (RFC 9110 token)');
+      // The text is not quoted: a mistyped entry may be a secret ("X-Api-Key abc…").
+      throw new ConfigError(`${source} has an entry whose header name is not valid`, 'write each header as "Name: value"; names are letters, digits and -_ (RFC 9110 token)');
     }
     const value = expandVars(line.slice(sep + 1).trim(), `${source} header "${name}"`, env);
     if (/[\r\n\0]/.test(value)) {

@@ -10,7 +10,7 @@ Endpoint and signer
 Headers and tokens
   -H, --header "Name: value"   static header, repeatable; \${VAR} and \${VAR:-default}
                                are expanded; Name=value also accepted    MCP_HEADERS (one per line)
-  --header-file PATH           file of "Name: value" lines
+  --header-file PATH           file of "Name: value" lines             MCP_HEADER_FILE
   --bearer-token-file PATH     token file, re-read when it changes       MCP_BEARER_TOKEN_FILE
                                (or the token itself in)                  MCP_BEARER_TOKEN
 AWS SigV4

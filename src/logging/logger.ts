@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
+import { ProxyError } from '../errors.js';
 
 export type { Logger };
 
@@ -13,10 +15,13 @@ export function createLogger(level: LogLevel, file?: string): Logger {
   const dest = file === undefined
     ? pino.destination({ dest: 2, sync: true })
     : pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 });
+  // `mode` applies only when the file is created; an existing one is tightened too (H5).
+  if (file !== undefined) chmodSync(file, 0o600);
   return pino(
     {
       level,
       base: { pid: process.pid },
+      serializers: { err: serializeError },
       // Belt and braces: we log header *names* only, but if a headers object ever reaches a
       // log call these paths are masked (names are lower-cased before they get here).
       redact: {
@@ -28,9 +33,25 @@ export function createLogger(level: LogLevel, file?: string): Logger {
   );
 }
 
-/** Origin and path only: query strings may carry signatures or tokens (H1). */
+/**
+ * Errors in logs: our own errors by their safe fields only; anything else by class and code.
+ * pino's default serializer copies every enumerable property, the stack and each cause's
+ * message — a dependency's error text may quote credentials (failure-catalogue H2).
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (err instanceof ProxyError) return err.toJSON();
+  const e = err as { name?: unknown; code?: unknown } | undefined;
+  return { type: typeof e?.name === 'string' ? e.name : typeof err, code: typeof e?.code === 'string' ? e.code : undefined };
+}
+
+// A path segment that looks like a key (long, mixed letters and digits) is masked: some
+// hosted MCP URLs carry their secret in the path.
+const TOKEN_LIKE = /^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,}$/;
+
+/** Origin and path for logs; no query (signatures, tokens) and no token-like segments (H1). */
 export function safeUrl(url: URL): string {
-  return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+  const path = url.pathname.split('/').map((seg) => (TOKEN_LIKE.test(seg) ? '…' : seg)).join('/');
+  return `${url.origin}${path}${url.search ? '?…' : ''}`;
 }
 
 /** Session ids are bearer-like (spec: session hijacking): log a short hash instead. */

@@ -37,6 +37,7 @@ export function createBearerSigner(opts: BearerOptions): Signer {
   const file = opts.tokenFile;
   let token = file === undefined ? clean(opts.token ?? '') : readToken(file);
   if (token === '') throw new ConfigError('MCP_BEARER_TOKEN is empty', 'set MCP_BEARER_TOKEN to the token');
+  if (/[\s\0]/.test(token)) throw new ConfigError('MCP_BEARER_TOKEN has spaces, line breaks or control characters', 'set it to the token alone');
   let stamp = file === undefined ? '' : fileStamp(file);
   let checkedAt = now();
 

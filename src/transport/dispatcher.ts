@@ -38,7 +38,9 @@ export function createDispatcher(config: Config, logger: Logger): Dispatcher {
       connectTimeout: network.connectTimeoutMs,
       headersTimeout: 0,
       bodyTimeout: 0,
-      keepAliveTimeout: 30_000,
+      // undici's default: a server that closes idle sockets sooner (uvicorn: 5 s) without a
+      // Keep-Alive hint would otherwise race the reuse of a socket it is closing.
+      keepAliveTimeout: 4_000,
       connect: target,
     };
     if (!useProxy) return new Agent(common);

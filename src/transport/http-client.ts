@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { signAll, type AuthFailure, type OutgoingRequest, type Signer, type SignerVerdict } from '../signers/signer.js';
+import { sleep } from './abortable-sleep.js';
 import { describeNetworkError } from './network-errors.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
 
@@ -77,6 +78,8 @@ export class UpstreamResponse {
 }
 
 const AUTH_BODY_LIMIT = 8 * 1024;
+/** Pause before the one retry of a connect-phase failure (a server restarting, a DNS blip). */
+const CONNECT_RETRY_MS = 250;
 
 /**
  * Sends one request through the signer chain with the attempt loop of DESIGN.md: signers
@@ -114,6 +117,12 @@ export class HttpClient {
       } catch (err) {
         const mapped = describeNetworkError(err, req.url);
         this.#logger.debug({ code: mapped.code, method: req.method }, 'request failed before a response');
+        // `retryable` marks connect-phase failures (refused, DNS, connect timeout): nothing
+        // reached the server, so one more try is safe for every method.
+        if (mapped.retryable && attempt === 1 && !signal?.aborted) {
+          await sleep(CONNECT_RETRY_MS, signal);
+          continue;
+        }
         throw mapped;
       }
       if (res.status >= 300 && res.status < 400) {
@@ -126,7 +135,7 @@ export class HttpClient {
         // retry is safe for every method, tools/call included (DESIGN.md retry rules).
         res.discard();
         this.#logger.info({ status: res.status, waitMs: wait }, 'server asked to retry later; retrying once');
-        await delay(wait, signal);
+        await sleep(wait, signal);
         continue;
       }
       if (res.status === 401 || res.status === 403) {
@@ -166,13 +175,6 @@ export function retryAfterMs(res: UpstreamResponse, now: number): number | undef
   const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw) - now;
   if (!Number.isFinite(ms) || ms > MAX_RETRY_AFTER_MS) return undefined;
   return Math.max(0, ms);
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
 
 function redirectError(res: UpstreamResponse, from: URL): UpstreamHttpError {

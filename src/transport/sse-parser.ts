@@ -44,21 +44,22 @@ export class SseParser {
     let i = 0;
     if (this.#skipLeadingLf && s.charCodeAt(0) === 0x0a) i = 1;
     this.#skipLeadingLf = false;
+    // Next LF / CR at or after i, found with indexOf (native) and cached until passed:
+    // -2 = not searched yet, -1 = none left in this chunk.
+    let lf = -2;
+    let cr = -2;
     while (i < s.length) {
-      let j = i;
-      while (j < s.length) {
-        const c = s.charCodeAt(j);
-        if (c === 0x0a || c === 0x0d) break;
-        j++;
-      }
-      if (j === s.length) {
+      if (lf !== -1 && lf < i) lf = s.indexOf('\n', i);
+      if (cr !== -1 && cr < i) cr = s.indexOf('\r', i);
+      let j = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (j === -1) {
         this.#partial.push(s.slice(i));
         break;
       }
       const piece = s.slice(i, j);
       const line = this.#partial.length === 0 ? piece : this.#partial.join('') + piece;
       this.#partial = [];
-      if (s.charCodeAt(j) === 0x0d) {
+      if (j === cr) {
         if (j + 1 < s.length) {
           if (s.charCodeAt(j + 1) === 0x0a) j++;
         } else {

@@ -1,9 +1,12 @@
+import { setMaxListeners } from 'node:events';
 import { ProtocolError, ProxyError, UpstreamHttpError } from '../errors.js';
 import { describeMessage, type ClientMessageInfo } from '../jsonrpc.js';
-import { safeUrl, sessionTag, type Logger } from '../logging/logger.js';
+import { sessionTag, type Logger } from '../logging/logger.js';
 import type { OutgoingRequest } from '../signers/signer.js';
 import type { HttpClient, UpstreamResponse } from './http-client.js';
+import { sleep } from './abortable-sleep.js';
 import { scanEnvelope } from './envelope-scan.js';
+import { describeNetworkError } from './network-errors.js';
 import { SseParser } from './sse-parser.js';
 
 /** A message from the remote, ready for stdout: `text` is one line of JSON. */
@@ -44,6 +47,13 @@ const HEADER_SAFE = /^[\x20-\x7e]{1,1024}$/;
 const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}');
 const RESUME_ATTEMPTS = 3;
 const GET_MAX_FAILURES = 10;
+/** A GET stream that ends sooner than this without a message counts as a failed attempt. */
+const GET_MIN_HEALTHY_MS = 5000;
+
+/** The server's `retry:` is honoured within sane bounds (0 would spin, > 2^31 ms wraps). */
+function clampRetry(ms: number | undefined, fallback: number): number {
+  return ms === undefined ? fallback : Math.min(60_000, Math.max(500, ms));
+}
 
 /** Above this size a message is scanned for its envelope instead of parsed whole. */
 const SCAN_THRESHOLD = 256 * 1024;
@@ -63,19 +73,6 @@ function parseRemote(raw: string): RemoteMessage {
   }
   const value: unknown = JSON.parse(text);
   return { text: multiline ? JSON.stringify(value) : text, info: describeMessage(value) };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function hintForStatus(status: number): string {
@@ -106,7 +103,10 @@ export class StreamableHttpTransport {
   #protocolVersion: string | undefined;
   /** The client's initialize, replayed when the server loses the session. */
   #initializeBody: Uint8Array | undefined;
-  /** Nothing is sent while an initialize is under way: its response brings the session id. */
+  /**
+   * Nothing is sent while an initialize is under way: its response brings the session id
+   * and the protocol version every later request must carry.
+   */
   #gate: Promise<unknown> | undefined;
   #reinit: Promise<void> | undefined;
   #reinitCount = 0;
@@ -117,54 +117,68 @@ export class StreamableHttpTransport {
     this.#http = opts.http;
     this.#log = opts.logger;
     this.#deliver = opts.deliver;
-  }
-
-  get sessionId(): string | undefined {
-    return this.#sessionId;
-  }
-
-  /** Set from the initialize result the relay observed (protocol-notes §2.2). */
-  setProtocolVersion(version: string): void {
-    this.#protocolVersion = version;
+    // Every request in flight listens on this signal; dozens at once are normal.
+    setMaxListeners(0, this.#life.signal);
   }
 
   /**
    * Sends one client message and streams everything the server answers on that POST to the
    * client. Resolves when the server is done with the POST; rejects with a ProxyError.
    * `isAnswered` tells whether the response to this request has been delivered (for SSE
-   * resumption after a dropped stream).
+   * resumption after a dropped stream); `signal` cancels it (notifications/cancelled).
    */
-  async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void> {
-    if (info.method === 'initialize') {
-      this.#initializeBody = body;
-      this.#stopGetStream();
-      this.#sessionId = undefined;
-      let opened!: () => void;
-      const headersSeen = new Promise<void>((resolve) => (opened = resolve));
-      this.#gate = headersSeen;
-      try {
-        await this.#post(body, info, this.#deliver, isAnswered, opened);
-      } finally {
-        opened();
-      }
-      return;
-    }
+  async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
+    if (info.method === 'initialize') return this.#initialize(body, info, isAnswered);
     while (this.#gate !== undefined) {
       const gate = this.#gate;
       await gate.catch(() => undefined);
       if (this.#gate === gate) break;
     }
     const session = this.#sessionId;
+    const sig = signal ?? this.#life.signal;
     try {
-      await this.#post(body, info, this.#deliver, isAnswered);
+      await this.#post(body, info, this.#deliver, isAnswered, sig);
     } catch (err) {
       if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined) throw err;
       // A 404 means the server never processed the message, so one retry is safe even for
       // tools/call (DESIGN.md retry rules).
       await this.#reinitialize(session);
-      await this.#post(body, info, this.#deliver, isAnswered);
+      await this.#post(body, info, this.#deliver, isAnswered, sig);
     }
     if (info.method === 'notifications/initialized') this.#startGetStream();
+  }
+
+  /**
+   * The client's initialize. The gate opens once its result is in (session id and
+   * MCP-Protocol-Version known: protocol-notes §2.2) or the POST is over, whichever is first.
+   */
+  async #initialize(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void> {
+    this.#initializeBody = body;
+    this.#stopGetStream();
+    this.#sessionId = undefined;
+    this.#protocolVersion = undefined;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.#gate = gate;
+    const deliver: Deliver = async (m) => {
+      const isResult = m.info?.kind === 'response' && m.info.id === info.id;
+      if (isResult) this.#observeInitializeResult(messageValue(m));
+      await this.#deliver(m);
+      if (isResult) open();
+    };
+    try {
+      await this.#post(body, info, deliver, isAnswered, this.#life.signal);
+    } finally {
+      open();
+      if (this.#gate === gate) this.#gate = undefined;
+    }
+  }
+
+  #observeInitializeResult(value: unknown): void {
+    const version = (value as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
+    if (typeof version !== 'string') return;
+    this.#protocolVersion = version;
+    this.#log.info({ protocolVersion: version, session: sessionTag(this.#sessionId) }, 'session initialized');
   }
 
   /** DELETE the session (spec: clients SHOULD), bounded by `timeoutMs`. 404/405 count as done. */
@@ -214,13 +228,14 @@ export class StreamableHttpTransport {
     this.#log.debug({ session: sessionTag(id) }, 'session id assigned');
   }
 
-  async #post(body: Uint8Array, info: ClientMessageInfo, deliver: Deliver, isAnswered: () => boolean, onHeaders?: () => void): Promise<void> {
+  async #post(body: Uint8Array, info: ClientMessageInfo, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal): Promise<void> {
     const headers = this.#headers(info);
     headers['content-type'] = 'application/json';
     headers.accept = 'application/json, text/event-stream';
-    const res = await this.#http.send(this.#request('POST', headers, body), this.#life.signal);
-    this.#captureSession(res);
-    onHeaders?.();
+    const res = await this.#http.send(this.#request('POST', headers, body), signal);
+    // The session id comes with the InitializeResult (spec, "Session Management"); a late
+    // answer from an old session must not replace the current one.
+    if (info.method === 'initialize') this.#captureSession(res);
     if (res.status === 404 && headers['mcp-session-id'] !== undefined) {
       res.discard();
       throw new SessionExpiredError();
@@ -233,15 +248,24 @@ export class StreamableHttpTransport {
     const type = (res.header('content-type') ?? '').toLowerCase();
     if (type.startsWith('text/event-stream')) {
       const parser = new SseParser();
-      await this.#readSse(res, parser, deliver);
-      await this.#resume(parser, deliver, isAnswered);
+      let broken = await this.#readSse(res, parser, deliver, signal);
+      if (!isAnswered()) broken = (await this.#resume(parser, deliver, isAnswered, signal)) ?? broken;
+      // The stream broke before the answer and could not be resumed: say so, not "the
+      // server did not answer" (the relay's fallback).
+      if (broken !== undefined && !isAnswered() && !signal.aborted) throw describeNetworkError(broken, this.#endpoint);
       return;
     }
     if (type.startsWith('application/json')) {
-      await this.#deliverJson(await res.text(), deliver);
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        throw describeNetworkError(err, this.#endpoint);
+      }
+      await this.#deliverJson(text, deliver);
       return;
     }
-    const rest = await res.textCapped(1);
+    const rest = await res.textCapped(1).catch(() => '');
     if (rest === '' && info.kind !== 'request') return; // 200 with no body to a notification
     throw new ProtocolError('ESP_BAD_CONTENT_TYPE', `the server answered ${info.method ?? 'a message'} with content type "${type.slice(0, 60) || 'none'}" instead of JSON or an event stream`, {
       httpStatus: res.status,
@@ -264,16 +288,21 @@ export class StreamableHttpTransport {
     for (const m of messages) await deliver(m);
   }
 
-  /** Streams SSE events to `deliver` one at a time; never accumulates the stream. */
-  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver): Promise<void> {
+  /**
+   * Streams SSE events to `deliver` one at a time; never accumulates the stream. Returns the
+   * error that broke the stream, if one did (not when `signal` aborted it).
+   */
+  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver, signal: AbortSignal): Promise<unknown> {
     try {
       for await (const chunk of res.chunks()) {
         for (const ev of parser.push(chunk)) await this.#deliverEvent(ev.event, ev.data, deliver);
       }
       for (const ev of parser.end()) await this.#deliverEvent(ev.event, ev.data, deliver);
+      return undefined;
     } catch (err) {
-      if (this.#life.signal.aborted) return;
+      if (signal.aborted) return undefined;
       this.#log.warn({ code: (err as { code?: string }).code, resumable: parser.sawId }, 'event stream from the server broke off');
+      return err;
     }
   }
 
@@ -294,21 +323,23 @@ export class StreamableHttpTransport {
    * Last-Event-ID (MCP 2025-11-25 "Resumability and Redelivery"; servers may close after
    * priming and expect the client to poll).
    */
-  async #resume(parser: SseParser, deliver: Deliver, isAnswered: () => boolean): Promise<void> {
+  async #resume(parser: SseParser, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal): Promise<unknown> {
+    let broken: unknown;
     for (let attempt = 0; attempt < RESUME_ATTEMPTS && !isAnswered() && parser.sawId && parser.lastEventId !== undefined; attempt++) {
-      await sleep(parser.retryMs ?? 200, this.#life.signal);
-      if (this.#life.signal.aborted) return;
+      await sleep(clampRetry(parser.retryMs, 500), signal);
+      if (signal.aborted) return undefined;
       const headers = this.#headers(undefined);
       headers.accept = 'text/event-stream';
       headers['last-event-id'] = parser.lastEventId;
-      const res = await this.#http.send(this.#request('GET', headers), this.#life.signal);
+      const res = await this.#http.send(this.#request('GET', headers), signal);
       if (!res.ok || !(res.header('content-type') ?? '').startsWith('text/event-stream')) {
         res.discard();
         this.#log.warn({ status: res.status }, 'the server refused to resume a broken stream');
-        return;
+        return broken;
       }
-      await this.#readSse(res, parser, deliver);
+      broken = await this.#readSse(res, parser, deliver, signal);
     }
+    return broken;
   }
 
   async #httpError(res: UpstreamResponse, info: ClientMessageInfo, deliver: Deliver): Promise<ProxyError> {
@@ -325,7 +356,7 @@ export class StreamableHttpTransport {
       }
     }
     this.#log.warn({ status: res.status, method: info.method, bytes: text.length }, 'the server answered with an HTTP error');
-    return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method ?? 'a response'} at ${safeUrl(this.#endpoint)}`, {
+    return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method ?? 'a response'} at ${this.#endpoint.origin}`, {
       httpStatus: res.status,
       hint: hintForStatus(res.status),
       retryable: res.status === 429 || res.status === 503,
@@ -333,15 +364,16 @@ export class StreamableHttpTransport {
   }
 
   async #reinitialize(failedSession: string | undefined): Promise<void> {
-    if (this.#sessionId !== failedSession) return; // another request already renewed it
+    // Join a renewal under way; otherwise start one unless this session was already renewed.
     if (this.#reinit === undefined) {
-      this.#reinit = this.#startNewSession().finally(() => {
-        this.#reinit = undefined;
+      if (this.#sessionId !== failedSession) return;
+      const renewal = this.#startNewSession();
+      this.#reinit = renewal;
+      this.#gate = renewal;
+      void renewal.catch(() => undefined).finally(() => {
+        if (this.#reinit === renewal) this.#reinit = undefined;
+        if (this.#gate === renewal) this.#gate = undefined;
       });
-      this.#gate = this.#reinit;
-      this.#reinit.finally(() => {
-        if (this.#gate === this.#reinit) this.#gate = undefined;
-      }).catch(() => undefined);
     }
     await this.#reinit;
   }
@@ -363,11 +395,11 @@ export class StreamableHttpTransport {
       if (m.info?.kind === 'response' && m.info.id === id) result = messageValue(m) as Record<string, unknown>;
     };
     this.#log.warn('the server ended the session (HTTP 404); starting a new one and retrying');
-    await this.#post(Buffer.from(JSON.stringify(replay)), { kind: 'request', id, method: 'initialize', name: undefined }, capture, () => result !== undefined);
+    await this.#post(Buffer.from(JSON.stringify(replay)), { kind: 'request', id, method: 'initialize', name: undefined }, capture, () => result !== undefined, this.#life.signal);
     const version = (result?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (typeof version !== 'string' || this.#sessionId === undefined) throw new SessionExpiredError();
     this.#protocolVersion = version;
-    await this.#post(INITIALIZED, { kind: 'notification', id: undefined, method: 'notifications/initialized', name: undefined }, capture, () => true);
+    await this.#post(INITIALIZED, { kind: 'notification', id: undefined, method: 'notifications/initialized', name: undefined }, capture, () => true, this.#life.signal);
     this.#log.info({ session: sessionTag(this.#sessionId) }, 'new session started');
     this.#startGetStream();
   }
@@ -412,9 +444,14 @@ export class StreamableHttpTransport {
           this.#log.warn({ status: res.status, failures }, 'could not open the server event stream');
           if (res.status === 409 || failures >= GET_MAX_FAILURES) return;
         } else {
-          failures = 0;
           this.#log.debug('server event stream open');
-          await this.#readSse(res, parser, this.#deliver);
+          const opened = Date.now();
+          let delivered = 0;
+          await this.#readSse(res, parser, (m) => (delivered++, this.#deliver(m)), signal);
+          // A stream that lived a while or carried messages was healthy; one that ends at
+          // once, empty, counts against the limit (no reconnect loop against a bad gateway).
+          if (delivered > 0 || Date.now() - opened >= GET_MIN_HEALTHY_MS) failures = 0;
+          else if (++failures >= GET_MAX_FAILURES) return;
         }
       } catch (err) {
         if (signal.aborted) return;
@@ -422,8 +459,7 @@ export class StreamableHttpTransport {
         this.#log.warn({ code: (err as ProxyError).code, failures }, 'server event stream failed');
         if (failures >= GET_MAX_FAILURES) return;
       }
-      const backoff = parser.retryMs ?? Math.min(30_000, 1000 * 1.5 ** failures);
-      await sleep(backoff, signal);
+      await sleep(clampRetry(parser.retryMs, Math.min(30_000, 1000 * 1.5 ** failures)), signal);
     }
   }
 }

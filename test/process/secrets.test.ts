@@ -47,9 +47,10 @@ describe('secrets never appear in stdout, stderr or the log file (trace level)',
     expect(r.result).toBeDefined();
     expect(log).toContain('mcp-signing-proxy starting');
     expect(log).toContain('x-api-key'); // header names are logged …
-    expect(log).toContain('http://127.0.0.1:9'); // … and the proxy origin, without userinfo
+    expect(log).toContain('connecting directly to the MCP server (NO_PROXY)'); // the route, never the proxy's userinfo
     expectClean(p.lines.join('\n') + p.stderr() + log, 'a working session');
     const sid = server.requests.find((q) => q.headers['mcp-session-id'])?.headers['mcp-session-id'] as string;
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
     expect(log.includes(sid)).toBe(false); // session ids are bearer-like: hashed in logs
     expect(statSync(logFile).mode & 0o777).toBe(0o600);
   });

@@ -68,13 +68,15 @@ describe('stdio framing: every bad line is answered and the proxy keeps serving'
     expect(r.result).toEqual({});
   });
 
-  it('rejects a duplicate in-flight id', async () => {
+  it('drops a duplicate in-flight id: the first request gets its one answer (catalogue I3)', async () => {
     p.send({ jsonrpc: '2.0', id: 81, method: 'tools/call', params: { name: 'slow', arguments: { ms: 300 } } });
     p.send({ jsonrpc: '2.0', id: 81, method: 'ping' });
-    const dup = await p.waitFor((m) => m.id === 81 && m.error);
-    expect(dup.error.code).toBe(-32600);
-    const real = await p.waitFor((m) => m.id === 81 && m.result);
+    const real = await p.waitFor((m) => m.id === 81);
     expect(real.result.content[0].text).toBe('slept 300');
+    await ping();
+    expect(p.lines.filter((l) => JSON.parse(l).id === 81)).toHaveLength(1);
+    expect(server.requests.filter((r) => r.body.includes('"id":81'))).toHaveLength(1);
+    expect(p.stderr()).toContain('dropped a request whose id is still in flight');
   });
 
   it('forwards unknown envelope fields unchanged and keeps ids as sent', async () => {
