@@ -101,8 +101,9 @@ export class SseParser {
 
   #dispatch(): SseEvent | undefined {
     if (this.#pendingId !== undefined) {
-      this.lastEventId = this.#pendingId;
-      this.sawId = true;
+      // An empty id resets the last event id (HTML standard); nothing to resume from then.
+      this.lastEventId = this.#pendingId === '' ? undefined : this.#pendingId;
+      this.sawId = this.lastEventId !== undefined;
       this.#pendingId = undefined;
     }
     const event = this.#event || 'message';

@@ -28,7 +28,7 @@ export interface FakeMcp {
   close(): Promise<void>;
 }
 
-export type RequestScript = (msg: any, res: http.ServerResponse, req: http.IncomingMessage, server: FakeMcp) => void | Promise<void>;
+export type RequestScript = (msg: any, res: http.ServerResponse, req: http.IncomingMessage, server: FakeMcp) => unknown;
 
 export interface FakeMcpOptions {
   /** Session id header for the initialize response (undefined: none). Default "sess-1". */
@@ -40,11 +40,11 @@ export interface FakeMcpOptions {
   /** POSTed client responses (to server→client requests). Default 202. */
   onClientResponse?: RequestScript;
   /** GET with Last-Event-ID (stream resumption). Default 405. */
-  onResume?: (lastEventId: string, res: http.ServerResponse, req: http.IncomingMessage, server: FakeMcp) => void;
+  onResume?: (lastEventId: string, res: http.ServerResponse, req: http.IncomingMessage, server: FakeMcp) => unknown;
   /** GET without Last-Event-ID (standalone stream). Default 405. */
-  onGet?: (res: http.ServerResponse, req: http.IncomingMessage, server: FakeMcp) => void;
+  onGet?: (res: http.ServerResponse, req: http.IncomingMessage, server: FakeMcp) => unknown;
   /** DELETE. Default 200. */
-  onDelete?: (res: http.ServerResponse) => void;
+  onDelete?: (res: http.ServerResponse) => unknown;
 }
 
 export function sse(ev: { id?: string; event?: string; data?: unknown; retry?: number }): string {

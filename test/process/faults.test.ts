@@ -130,6 +130,27 @@ describe('lifecycle', () => {
     expect(s.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
   });
 
+  it('a cancelled request is released: never answered, its stream closed, no shutdown wait for it', async () => {
+    const s = await startMcpServer({ bearerToken: TOKEN });
+    cleanups.push(() => s.close());
+    const p = proxy({ MCP_ENDPOINT: s.url });
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0 && m.result);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    p.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: { ms: 10_000 } } });
+    await new Promise((r) => setTimeout(r, 200));
+    p.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9, reason: 'user pressed Esc' } });
+    p.send({ jsonrpc: '2.0', id: 10, method: 'ping' });
+    await p.waitFor((m) => m.id === 10);
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.stdin.end();
+    await p.exited;
+    // Nothing left in flight at shutdown: no grace spent waiting for the cancelled call.
+    expect(p.stderr()).toMatch(/"inFlight":0,"msg":"shutting down"/);
+    expect(p.lines.map((l) => JSON.parse(l)).filter((m) => m.id === 9)).toHaveLength(0);
+    expect(s.requests.some((r) => r.body.includes('notifications/cancelled'))).toBe(true);
+  });
+
   it('stdin EOF: exit 0 within 2 s', async () => {
     const s = await startMcpServer({ bearerToken: TOKEN });
     cleanups.push(() => s.close());

@@ -26,6 +26,15 @@ describe('SseParser', () => {
     expect(p.retryMs).toBe(2500);
   });
 
+  it('an empty id resets the last event id: nothing to resume from', () => {
+    const p = new SseParser();
+    p.push(enc('id: 5\ndata: a\n\n'));
+    expect(p.lastEventId).toBe('5');
+    p.push(enc('id:\ndata: b\n\n'));
+    expect(p.lastEventId).toBeUndefined();
+    expect(p.sawId).toBe(false);
+  });
+
   it('handles a lone CR as a line end and a BOM at the start', () => {
     const p = new SseParser();
     expect(p.push(enc('\ufeffdata: a\r\rdata: b\r\r'))).toEqual([
