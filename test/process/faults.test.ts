@@ -15,6 +15,16 @@ function proxy(env: Record<string, string>): RawProxy {
   return p;
 }
 
+/** A bearer-protected SDK server and a spawned proxy that has answered initialize. */
+async function initialized(): Promise<{ s: Awaited<ReturnType<typeof startMcpServer>>; p: RawProxy }> {
+  const s = await startMcpServer({ bearerToken: TOKEN });
+  cleanups.push(() => s.close());
+  const p = proxy({ MCP_ENDPOINT: s.url });
+  p.send(INIT);
+  await p.waitFor((m) => m.id === 0 && m.result);
+  return { s, p };
+}
+
 function server(handle: Parameters<typeof startScriptedServer>[0]): Promise<ScriptedServer> {
   return startScriptedServer(handle).then((s) => (cleanups.push(() => s.close()), s));
 }
@@ -84,11 +94,7 @@ describe('upstream faults: one clear JSON-RPC error per request', () => {
 
 describe('session expiry (HTTP 404)', () => {
   it('re-initializes transparently once and retries the request', async () => {
-    const s = await startMcpServer({ bearerToken: TOKEN });
-    cleanups.push(() => s.close());
-    const p = proxy({ MCP_ENDPOINT: s.url });
-    p.send(INIT);
-    await p.waitFor((m) => m.id === 0 && m.result);
+    const { s, p } = await initialized();
     p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     p.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'one' } } });
     await p.waitFor((m) => m.id === 1);
@@ -109,11 +115,7 @@ describe('session expiry (HTTP 404)', () => {
 
 describe('lifecycle', () => {
   it('SIGTERM with requests in flight: each gets an answer, one DELETE, exit 0 within 2 s', async () => {
-    const s = await startMcpServer({ bearerToken: TOKEN });
-    cleanups.push(() => s.close());
-    const p = proxy({ MCP_ENDPOINT: s.url });
-    p.send(INIT);
-    await p.waitFor((m) => m.id === 0 && m.result);
+    const { s, p } = await initialized();
     p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     for (const id of [1, 2, 3]) p.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms: 10_000 } } });
     await new Promise((r) => setTimeout(r, 300));
@@ -131,11 +133,7 @@ describe('lifecycle', () => {
   });
 
   it('a cancelled request is released: never answered, its stream closed, no shutdown wait for it', async () => {
-    const s = await startMcpServer({ bearerToken: TOKEN });
-    cleanups.push(() => s.close());
-    const p = proxy({ MCP_ENDPOINT: s.url });
-    p.send(INIT);
-    await p.waitFor((m) => m.id === 0 && m.result);
+    const { s, p } = await initialized();
     p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     p.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'slow', arguments: { ms: 10_000 } } });
     await new Promise((r) => setTimeout(r, 200));
@@ -152,11 +150,7 @@ describe('lifecycle', () => {
   });
 
   it('stdin EOF: exit 0 within 2 s', async () => {
-    const s = await startMcpServer({ bearerToken: TOKEN });
-    cleanups.push(() => s.close());
-    const p = proxy({ MCP_ENDPOINT: s.url });
-    p.send(INIT);
-    await p.waitFor((m) => m.id === 0 && m.result);
+    const { s, p } = await initialized();
     const t0 = Date.now();
     p.child.stdin.end();
     const exit = await p.exited;
@@ -166,11 +160,7 @@ describe('lifecycle', () => {
   });
 
   it('a broken stdout pipe is a quiet shutdown', async () => {
-    const s = await startMcpServer({ bearerToken: TOKEN });
-    cleanups.push(() => s.close());
-    const p = proxy({ MCP_ENDPOINT: s.url });
-    p.send(INIT);
-    await p.waitFor((m) => m.id === 0 && m.result);
+    const { s, p } = await initialized();
     p.child.stdout.destroy();
     p.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
     const exit = await p.exited;
