@@ -7,6 +7,9 @@ export interface CliArgs {
   signer: string | undefined;
   header: string[];
   headerFile: string | undefined;
+  headersHelper: string | undefined;
+  headersHelperTtl: string | undefined;
+  headersHelperTimeout: string | undefined;
   bearerTokenFile: string | undefined;
   service: string | undefined;
   region: string | undefined;
@@ -38,6 +41,9 @@ const OPTIONS = {
   signer: { type: 'string' },
   header: { type: 'string', multiple: true, short: 'H' },
   'header-file': { type: 'string' },
+  'headers-helper': { type: 'string' },
+  'headers-helper-ttl': { type: 'string' },
+  'headers-helper-timeout': { type: 'string' },
   'bearer-token-file': { type: 'string' },
   service: { type: 'string' },
   region: { type: 'string' },
@@ -100,6 +106,9 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     signer: v.signer,
     header: v.header ?? [],
     headerFile: v['header-file'],
+    headersHelper: v['headers-helper'],
+    headersHelperTtl: v['headers-helper-ttl'],
+    headersHelperTimeout: v['headers-helper-timeout'],
     bearerTokenFile: v['bearer-token-file'],
     service: v.service,
     region: v.region,

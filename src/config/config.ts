@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { inferAwsEndpoint, looksLikeAwsHost } from '../signers/aws-endpoint.js';
-import { parseHeaderLines, type HeaderPair } from './headers.js';
+import { headerProblem, parseHeaderLines, type HeaderPair } from './headers.js';
 import type { CliArgs } from './args.js';
 
 export type SignerKind = 'none' | 'bearer' | 'sigv4';
@@ -25,6 +25,12 @@ export interface AssumeRoleConfig {
   readonly stsRegion: string;
 }
 
+export interface HeadersHelperConfig {
+  readonly command: string;
+  readonly ttlMs: number;
+  readonly timeoutMs: number;
+}
+
 export interface TlsConfig {
   readonly clientCert: string | undefined;
   readonly clientKey: string | undefined;
@@ -40,6 +46,8 @@ export interface Config {
   readonly signer: SignerKind;
   /** Static headers, already expanded, in the order given. */
   readonly headers: readonly HeaderPair[];
+  /** A command whose output is headers (Claude Code's headersHelper), re-run after the TTL. */
+  readonly headersHelper: HeadersHelperConfig | undefined;
   readonly bearer: { readonly token: string | undefined; readonly tokenFile: string | undefined } | undefined;
   readonly sigv4: SigV4Config | undefined;
   readonly tls: TlsConfig;
@@ -144,26 +152,10 @@ function readHeaderSources(args: CliArgs, e: Env): HeaderPair[] {
   return pairs;
 }
 
-/** Headers the relay or the HTTP stack own; a user value would break framing or sessions. */
-const RESERVED_HEADERS = new Set([
-  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te',
-  'accept', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id',
-]);
-
 function checkHeaders(headers: readonly HeaderPair[], signer: SignerKind): void {
   for (const [name] of headers) {
-    if (RESERVED_HEADERS.has(name)) {
-      throw new ConfigError(`header "${name}" is managed by the proxy and cannot be set with --header/MCP_HEADERS`, `remove the "${name}" header`);
-    }
-    if (name === 'authorization' && signer !== 'none') {
-      throw new ConfigError(
-        `a static "authorization" header conflicts with the ${signer} signer`,
-        signer === 'bearer' ? 'use MCP_BEARER_TOKEN alone, or the header alone with --signer none' : 'remove the authorization header: SigV4 writes it',
-      );
-    }
-    if (signer === 'sigv4' && name.startsWith('x-amz-') && name !== 'x-amz-target') {
-      throw new ConfigError(`header "${name}" is written by the SigV4 signer`, `remove the "${name}" header`);
-    }
+    const problem = headerProblem(name, signer);
+    if (problem !== undefined) throw new ConfigError(`${problem.message} (--header / MCP_HEADERS / header file)`, problem.hint);
   }
 }
 
@@ -272,6 +264,17 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
 
   const headers = readHeaderSources(args, e);
   checkHeaders(headers, signer);
+  const helperCommand = args.headersHelper ?? env(e, 'MCP_HEADERS_HELPER');
+  let headersHelper: HeadersHelperConfig | undefined;
+  if (helperCommand !== undefined) {
+    const ttl = args.headersHelperTtl ?? env(e, 'MCP_HEADERS_HELPER_TTL');
+    const timeout = args.headersHelperTimeout ?? env(e, 'MCP_HEADERS_HELPER_TIMEOUT');
+    headersHelper = {
+      command: helperCommand,
+      ttlMs: (ttl === undefined ? 300 : positiveInt(ttl, '--headers-helper-ttl / MCP_HEADERS_HELPER_TTL (seconds)', 1, 86_400)) * 1000,
+      timeoutMs: (timeout === undefined ? 10 : positiveInt(timeout, '--headers-helper-timeout / MCP_HEADERS_HELPER_TIMEOUT (seconds)', 1, 600)) * 1000,
+    };
+  }
 
   const levelRaw = (args.debug ? 'debug' : args.silent ? 'silent' : args.logLevel ?? env(e, 'MCP_LOG_LEVEL') ?? 'info').toLowerCase();
   const level = (levelRaw === 'warning' ? 'warn' : levelRaw === 'critical' ? 'fatal' : levelRaw) as LogLevel;
@@ -287,6 +290,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     endpoint,
     signer,
     headers: Object.freeze(headers),
+    headersHelper,
     bearer,
     sigv4,
     tls: tlsConfig(args, e),

@@ -49,3 +49,32 @@ export function parseHeaderLines(lines: readonly string[], source: string, env: 
   }
   return out;
 }
+
+/** Headers the relay or the HTTP stack own; a user value would break framing or sessions. */
+const RESERVED_HEADERS = new Set([
+  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te',
+  'accept', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'last-event-id',
+]);
+
+/**
+ * Why a user-supplied header (static or from the headers helper) may not be sent, if it may
+ * not. Only the lower-cased name is looked at; values never appear in messages.
+ */
+export function headerProblem(name: string, signer: 'none' | 'bearer' | 'sigv4'): { message: string; hint: string } | undefined {
+  if (RESERVED_HEADERS.has(name)) return { message: `header "${name}" is managed by the proxy`, hint: `remove the "${name}" header` };
+  if (name === 'authorization' && signer !== 'none') {
+    return {
+      message: `an "authorization" header conflicts with the ${signer} signer`,
+      hint: signer === 'bearer' ? 'use MCP_BEARER_TOKEN alone, or the header alone with --signer none' : 'remove the authorization header: SigV4 writes it',
+    };
+  }
+  if (signer === 'sigv4' && name.startsWith('x-amz-') && name !== 'x-amz-target') {
+    return { message: `header "${name}" is written by the SigV4 signer`, hint: `remove the "${name}" header` };
+  }
+  return undefined;
+}
+
+/** A header name is an RFC 9110 token. */
+export function isHeaderName(name: string): boolean {
+  return TOKEN.test(name);
+}

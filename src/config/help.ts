@@ -11,6 +11,10 @@ Headers and tokens
   -H, --header "Name: value"   static header, repeatable; \${VAR} and \${VAR:-default}
                                are expanded; Name=value also accepted    MCP_HEADERS (one per line)
   --header-file PATH           file of "Name: value" lines             MCP_HEADER_FILE
+  --headers-helper CMD         command printing a JSON object of headers (or
+                               "Name: value" lines); run without stdin   MCP_HEADERS_HELPER
+  --headers-helper-ttl SECONDS re-run after, default 300 (and on 401/403) MCP_HEADERS_HELPER_TTL
+  --headers-helper-timeout S   default 10                                MCP_HEADERS_HELPER_TIMEOUT
   --bearer-token-file PATH     token file, re-read when it changes       MCP_BEARER_TOKEN_FILE
                                (or the token itself in)                  MCP_BEARER_TOKEN
 AWS SigV4

@@ -154,13 +154,19 @@ export class HttpClient {
     }
   }
 
+  /**
+   * Every signer hears about a 401/403 (the last one, which owns Authorization, first): any
+   * of them may have refreshed something worth one retry; otherwise the first explanation
+   * wins.
+   */
   async #askSigners(failure: AuthFailure, ctx: { now: () => number; attempt: number; logger: Logger }): Promise<SignerVerdict | undefined> {
-    // The last signer (SigV4, bearer) owns Authorization, so it speaks first.
+    let explained: SignerVerdict | undefined;
     for (let i = this.#signers.length - 1; i >= 0; i--) {
       const verdict = await this.#signers[i]?.onAuthFailure?.(failure, ctx);
-      if (verdict !== undefined) return verdict;
+      if (verdict?.retry) return verdict;
+      explained ??= verdict?.error === undefined ? undefined : verdict;
     }
-    return undefined;
+    return explained;
   }
 }
 
