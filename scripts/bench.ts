@@ -9,6 +9,7 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createLineSplitter } from '../test/helpers/line-splitter.js';
 import { startMcpServer } from '../test/helpers/mcp-server.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -25,21 +26,15 @@ interface Relay {
 function start(cmd: string[], env: Record<string, string>): Relay {
   const child = spawn(process.execPath, cmd, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting = new Map<number, (m: any) => void>();
-  let parts: string[] = [];
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    let start = 0;
-    let nl: number;
-    while ((nl = chunk.indexOf('\n', start)) !== -1) {
-      parts.push(chunk.slice(start, nl));
-      start = nl + 1;
-      const m = JSON.parse(parts.join(''));
-      parts = [];
+  child.stdout.on(
+    'data',
+    createLineSplitter((line) => {
+      const m = JSON.parse(line);
       waiting.get(m.id)?.(m);
       waiting.delete(m.id);
-    }
-    if (start < chunk.length) parts.push(chunk.slice(start));
-  });
+    }),
+  );
   return {
     child,
     call(msg) {

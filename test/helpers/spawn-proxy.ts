@@ -9,6 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Cleanup } from './cleanups.js';
+import { createLineSplitter } from './line-splitter.js';
 
 /** The package root, found from here whether this file runs from test/ or compiled (.build/). */
 function packageRoot(from: string): string {
@@ -76,24 +78,17 @@ export function spawnRaw(env: Record<string, string>, args: string[] = []): RawP
   const child = spawn(process.execPath, [BIN, ...args], { env: hermeticEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: Array<{ pred: (m: any) => boolean; resolve: (m: any) => void }> = [];
-  let parts: string[] = [];
   let err = '';
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    // Scan only the new chunk: a 30 MB line arrives in hundreds of chunks.
-    let start = 0;
-    let nl: number;
-    while ((nl = chunk.indexOf('\n', start)) !== -1) {
-      parts.push(chunk.slice(start, nl));
-      start = nl + 1;
-      const line = parts.join('');
-      parts = [];
+  child.stdout.on(
+    'data',
+    createLineSplitter((line) => {
       lines.push(line);
       let msg: unknown;
       try {
         msg = JSON.parse(line);
       } catch {
-        continue;
+        return;
       }
       for (const w of [...waiters]) {
         if (w.pred(msg)) {
@@ -101,9 +96,8 @@ export function spawnRaw(env: Record<string, string>, args: string[] = []): RawP
           w.resolve(msg);
         }
       }
-    }
-    if (start < chunk.length) parts.push(chunk.slice(start));
-  });
+    }),
+  );
   child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - started })),
@@ -139,3 +133,21 @@ export const INIT = {
   method: 'initialize',
   params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
+
+/**
+ * A spawned proxy that is killed when the test's cleanups run (see cleanups.ts) and has
+ * answered initialize with a result; unless `notified: false`, notifications/initialized
+ * has been sent too.
+ */
+export async function initializedProxy(
+  env: Record<string, string>,
+  cleanups: Cleanup[],
+  { notified = true }: { notified?: boolean } = {},
+): Promise<RawProxy> {
+  const p = spawnRaw(env);
+  cleanups.push(() => void p.child.kill('SIGKILL'));
+  p.send(INIT);
+  await p.waitFor((m) => m.id === 0 && m.result);
+  if (notified) p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return p;
+}

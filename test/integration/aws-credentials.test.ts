@@ -113,8 +113,38 @@ async function failure(p: Promise<unknown>): Promise<CredentialError> {
   return e;
 }
 
+/** Builds a source with `cfg` and returns the error its first call fails with (see failure()). */
+async function sourceFailure(cfg: SigV4Config, opts?: Parameters<typeof createAwsCredentialSource>[2]): Promise<CredentialError> {
+  return failure((await createAwsCredentialSource(cfg, logger, opts))());
+}
+
+/** The common assume-role failure: the default source chain, one attempt. */
+function assumeRoleFailure(): Promise<CredentialError> {
+  return sourceFailure(sigv4({ assumeRole: assumeRole() }), { maxAttempts: 1 });
+}
+
 function writeIni(path: string, text: string): void {
   writeFileSync(path, text.replace(/^\s+/gm, ''));
+}
+
+/** A shared-credentials profile holding the source key and secret (and, unless told not to, the session token). */
+function writeSourceProfile(name: string, { sessionToken = true } = {}): void {
+  writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
+    [${name}]
+    aws_access_key_id = ${SOURCE_KEY}
+    aws_secret_access_key = ${SOURCE_SECRET}
+    ${sessionToken ? `aws_session_token = ${SOURCE_TOKEN}` : ''}
+  `);
+}
+
+/** A config-file profile that assumes `roleArn` from the "base" source profile. */
+function writeRoleProfile(name: string, roleArn: string, extra = ''): void {
+  writeIni(process.env.AWS_CONFIG_FILE!, `
+    [profile ${name}]
+    role_arn = ${roleArn}
+    source_profile = base
+    ${extra}
+  `);
 }
 
 describe('source credentials (default chain)', () => {
@@ -153,17 +183,8 @@ describe('source credentials (default chain)', () => {
 
   it('a role_arn profile in the config file reaches STS through AWS_ENDPOINT_URL_STS', async () => {
     const fake = await startSts();
-    writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
-      [base]
-      aws_access_key_id = ${SOURCE_KEY}
-      aws_secret_access_key = ${SOURCE_SECRET}
-      aws_session_token = ${SOURCE_TOKEN}
-    `);
-    writeIni(process.env.AWS_CONFIG_FILE!, `
-      [profile ops]
-      role_arn = ${ROLE_ARN}
-      source_profile = base
-    `);
+    writeSourceProfile('base');
+    writeRoleProfile('ops', ROLE_ARN);
     const source = await createAwsCredentialSource(sigv4({ profile: 'ops' }), logger);
     const creds = await source();
     expect(creds.accessKeyId).toBe(fake.issued[0]?.accessKeyId);
@@ -203,7 +224,7 @@ describe('source credentials (default chain)', () => {
       [profile proc]
       credential_process = ${process.execPath} ${script} ${CANARY}ARGV
     `);
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'proc' }), logger))());
+    const e = await sourceFailure(sigv4({ profile: 'proc' }));
     expect(e.code).toBe('ESP_AWS_NO_CREDENTIALS');
     expect(e.hint).toContain('credential_process');
   });
@@ -216,14 +237,14 @@ describe('source credentials (default chain)', () => {
       credential_process = ${process.execPath} ${script}
     `);
     const t0 = Date.now();
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'stuck' }), logger, { chainTimeoutMs: 500 }))());
+    const e = await sourceFailure(sigv4({ profile: 'stuck' }), { chainTimeoutMs: 500 });
     expect(e.code).toBe('ESP_AWS_CREDENTIALS_TIMEOUT');
     expect(e.hint).toContain('credential_process');
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('no credentials at all: lists the sources tried and the fix', async () => {
-    const e = await failure((await createAwsCredentialSource(sigv4(), logger))());
+    const e = await sourceFailure(sigv4());
     expect(e.code).toBe('ESP_AWS_NO_CREDENTIALS');
     for (const s of ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'SSO', 'credential_process', 'web identity', 'container', 'IMDS']) expect(e.message).toContain(s);
     expect(e.hint).toContain('aws sso login --profile default');
@@ -236,7 +257,7 @@ describe('source credentials (default chain)', () => {
       [profile other]
       region = ${REGION}
     `);
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'typo' }), logger))());
+    const e = await sourceFailure(sigv4({ profile: 'typo' }));
     expect(e.code).toBe('ESP_AWS_UNKNOWN_PROFILE');
     expect(e.message).toContain('"typo"');
   });
@@ -246,24 +267,15 @@ describe('source credentials (default chain)', () => {
       [profile empty]
       region = ${REGION}
     `);
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'empty' }), logger))());
+    const e = await sourceFailure(sigv4({ profile: 'empty' }));
     expect(e.code).toBe('ESP_AWS_NO_CREDENTIALS');
     expect(e.message).toContain('skipped: profile "empty" is set');
   });
 
   it('an mfa_serial role profile explains that MFA cannot be prompted for', async () => {
-    writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
-      [base]
-      aws_access_key_id = ${SOURCE_KEY}
-      aws_secret_access_key = ${SOURCE_SECRET}
-    `);
-    writeIni(process.env.AWS_CONFIG_FILE!, `
-      [profile mfa]
-      role_arn = ${ROLE_ARN}
-      source_profile = base
-      mfa_serial = arn:aws:iam::123456789012:mfa/someone
-    `);
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'mfa' }), logger))());
+    writeSourceProfile('base', { sessionToken: false });
+    writeRoleProfile('mfa', ROLE_ARN, 'mfa_serial = arn:aws:iam::123456789012:mfa/someone');
+    const e = await sourceFailure(sigv4({ profile: 'mfa' }));
     expect(e.code).toBe('ESP_AWS_MFA_REQUIRED');
     expect(e.hint).toContain('credential_process');
   });
@@ -290,7 +302,7 @@ describe('expired SSO session (§4.4)', () => {
       sso_registration_scopes = sso:account:access
     `);
     writeSsoCache('corp', { accessToken: `${CANARY}SSOTOKEN`, expiresAt: expired, region: REGION, startUrl: 'https://corp.awsapps.com/start' });
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'sso-dev' }), logger))());
+    const e = await sourceFailure(sigv4({ profile: 'sso-dev' }));
     expect(e.code).toBe('ESP_AWS_SSO_EXPIRED');
     expect(toJsonRpcError(e).message).toContain('run: aws sso login --profile sso-dev');
     expect(readLog()).toContain('aws sso login --profile sso-dev'); // stderr carries the fix too
@@ -306,7 +318,7 @@ describe('expired SSO session (§4.4)', () => {
       sso_role_name = Developer
     `);
     writeSsoCache(startUrl, { accessToken: `${CANARY}SSOLEGACY`, expiresAt: expired, region: REGION, startUrl });
-    const e = await failure((await createAwsCredentialSource(sigv4({ profile: 'legacy' }), logger))());
+    const e = await sourceFailure(sigv4({ profile: 'legacy' }));
     expect(e.code).toBe('ESP_AWS_SSO_EXPIRED');
     expect(e.hint).toBe('run: aws sso login --profile legacy');
   });
@@ -402,13 +414,8 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     // STS's text is not ours to repeat (it names principals; H3): a canary proves it is dropped.
     fake.failNext('AccessDenied', { message: `User: arn:aws:sts::123456789012:assumed-role/x/${CANARY}STSMESSAGE is not authorized` });
     const cfg = sigv4({ profile: 'dev', assumeRole: assumeRole({ externalId: 'ext-4711' }) });
-    writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
-      [dev]
-      aws_access_key_id = ${SOURCE_KEY}
-      aws_secret_access_key = ${SOURCE_SECRET}
-      aws_session_token = ${SOURCE_TOKEN}
-    `);
-    const e = await failure((await createAwsCredentialSource(cfg, logger, { maxAttempts: 1 }))());
+    writeSourceProfile('dev');
+    const e = await sourceFailure(cfg, { maxAttempts: 1 });
     expect(e.code).toBe('ESP_AWS_ASSUME_ROLE_DENIED');
     const text = toJsonRpcError(e).message;
     expect(text).toContain(`sts:AssumeRole on ${ROLE_ARN}`);
@@ -422,7 +429,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     const fake = await startSts();
     useSourceKeysFromEnv();
     fake.expireSource(SOURCE_KEY);
-    const e = await failure((await createAwsCredentialSource(sigv4({ assumeRole: assumeRole() }), logger, { maxAttempts: 1 }))());
+    const e = await assumeRoleFailure();
     expect(e.code).toBe('ESP_AWS_SOURCE_EXPIRED');
     expect(e.message).toContain(ROLE_ARN);
     expect(e.hint).toContain('aws sso login --profile default');
@@ -433,7 +440,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     await startSts();
     process.env.AWS_ACCESS_KEY_ID = 'AKIAUNKNOWN000000000';
     process.env.AWS_SECRET_ACCESS_KEY = SOURCE_SECRET;
-    const e = await failure((await createAwsCredentialSource(sigv4({ assumeRole: assumeRole() }), logger, { maxAttempts: 1 }))());
+    const e = await assumeRoleFailure();
     expect(e.code).toBe('ESP_AWS_SOURCE_INVALID');
   });
 
@@ -448,7 +455,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
 
   it('no source credentials: the chain failure is reported once, as ours', async () => {
     const fake = await startSts();
-    const e = await failure((await createAwsCredentialSource(sigv4({ assumeRole: assumeRole() }), logger, { maxAttempts: 1 }))());
+    const e = await assumeRoleFailure();
     expect(e.code).toBe('ESP_AWS_NO_CREDENTIALS');
     expect(fake.calls).toHaveLength(0);
     expect(logEntries().filter((l) => l.code === 'ESP_AWS_NO_CREDENTIALS')).toHaveLength(1);
@@ -465,17 +472,8 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
       }
     }
     const requestHandler = new CountingHandler();
-    writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
-      [base]
-      aws_access_key_id = ${SOURCE_KEY}
-      aws_secret_access_key = ${SOURCE_SECRET}
-      aws_session_token = ${SOURCE_TOKEN}
-    `);
-    writeIni(process.env.AWS_CONFIG_FILE!, `
-      [profile ops]
-      role_arn = arn:aws:iam::123456789012:role/source-role
-      source_profile = base
-    `);
+    writeSourceProfile('base');
+    writeRoleProfile('ops', 'arn:aws:iam::123456789012:role/source-role');
     // The chain's own STS client (role_arn profile) gets it through clientConfig …
     const source = await createAwsCredentialSource(sigv4({ profile: 'ops' }), logger, { requestHandler });
     await source();
@@ -494,7 +492,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     await fake.close();
     sts = undefined;
     useSourceKeysFromEnv();
-    const e = await failure((await createAwsCredentialSource(sigv4({ assumeRole: assumeRole() }), logger, { maxAttempts: 1 }))());
+    const e = await assumeRoleFailure();
     expect(e.code).toBe('ESP_AWS_CREDENTIALS_UNREACHABLE');
   });
 });

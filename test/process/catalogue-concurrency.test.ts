@@ -3,23 +3,17 @@
  * I1 200 concurrent calls with random delays, JSON and SSE answers mixed;
  * I4 many SSE events for one call, and multi-line / pretty-printed server JSON.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
+import { initializedProxy, type RawProxy } from '../helpers/spawn-proxy.js';
 import { result, sse, startFakeMcp, type FakeMcp, type FakeMcpOptions } from '../helpers/catalogue-upstream.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function setup(opts: FakeMcpOptions): Promise<{ s: FakeMcp; p: RawProxy }> {
   const s = await startFakeMcp(opts);
   cleanups.push(() => s.close());
-  const p = spawnRaw({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: 'tok' });
-  cleanups.push(() => void p.child.kill('SIGKILL'));
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
-  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  const p = await initializedProxy({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: 'tok' }, cleanups);
   return { s, p };
 }
 

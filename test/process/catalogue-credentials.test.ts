@@ -6,17 +6,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
 import { INIT, spawnRaw } from '../helpers/spawn-proxy.js';
 import { startFakeMcp } from '../helpers/catalogue-upstream.js';
 
 const A = 'CANARYROTA-first-aaaa';
 const B = 'CANARYROTB-second-bbbbbbbb';
 const C = 'CANARYROTC-third-cccccccccccc';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('E6 bearer token file rotation', () => {
   it('rotation is picked up with one retry; a corrupt swap keeps the old token; then one clear 401 error', async () => {

@@ -3,16 +3,14 @@
  * B1: stdin EOF with N slow requests in flight → every one answered, one DELETE, exit 0 < 2 s.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
+import { INIT, initializedProxy, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
-import { result, startFakeMcp } from '../helpers/catalogue-upstream.js';
+import { result, startFakeMcp, type FakeMcp, type FakeMcpOptions } from '../helpers/catalogue-upstream.js';
 
 const TOKEN = 'CANARY-catalogue-b-0c4f';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function mcp(): Promise<McpTestServer> {
   const s = await startMcpServer({ bearerToken: TOKEN });
@@ -20,13 +18,23 @@ async function mcp(): Promise<McpTestServer> {
   return s;
 }
 
-async function started(url: string): Promise<RawProxy> {
-  const p = spawnRaw({ MCP_ENDPOINT: url, MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug' });
-  cleanups.push(() => void p.child.kill('SIGKILL'));
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
-  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return p;
+async function fake(opts: FakeMcpOptions): Promise<FakeMcp> {
+  const s = await startFakeMcp(opts);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function started(url: string): Promise<RawProxy> {
+  return initializedProxy({ MCP_ENDPOINT: url, MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug' }, cleanups);
+}
+
+/** A fake server that never answers DELETE, and a started proxy that has answered one ping. */
+async function pingedWithSilentDelete(): Promise<{ s: FakeMcp; p: RawProxy }> {
+  const s = await fake({ onDelete: () => undefined });
+  const p = await started(s.url);
+  p.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+  await p.waitFor((m) => m.id === 1);
+  return { s, p };
 }
 
 const slow = (id: number, ms: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms } } });
@@ -90,11 +98,7 @@ describe('B1 stdin EOF with requests in flight', () => {
   });
 
   it('a DELETE the server never answers does not hold the exit past 2 s', async () => {
-    const s = await startFakeMcp({ onDelete: () => undefined });
-    cleanups.push(() => s.close());
-    const p = await started(s.url);
-    p.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
-    await p.waitFor((m) => m.id === 1);
+    const { s, p } = await pingedWithSilentDelete();
     const t0 = Date.now();
     p.child.stdin.end();
     const exit = await p.exited;
@@ -104,10 +108,9 @@ describe('B1 stdin EOF with requests in flight', () => {
   });
 
   it('EOF while the initialize itself is pending: it gets one error and the process still exits 0 < 2 s', async () => {
-    const s = await startFakeMcp({
+    const s = await fake({
       onInitialize: (m, res) => void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's' }).end(JSON.stringify(result(m.id))), 5000),
     });
-    cleanups.push(() => s.close());
     const p = spawnRaw({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN });
     cleanups.push(() => void p.child.kill('SIGKILL'));
     const t0 = Date.now();
@@ -137,11 +140,7 @@ describe('B2 signals', () => {
   });
 
   it('a second signal exits at once (code 1)', async () => {
-    const s = await startFakeMcp({ onDelete: () => undefined });
-    cleanups.push(() => s.close());
-    const p = await started(s.url);
-    p.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
-    await p.waitFor((m) => m.id === 1);
+    const { p } = await pingedWithSilentDelete();
     const t0 = Date.now();
     p.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));

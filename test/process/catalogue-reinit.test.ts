@@ -2,24 +2,17 @@
  * failure-catalogue D1 (HTTP 404 = session expired) beyond the single-request case in
  * faults.test.ts: several requests hitting the 404 at once, and a server that keeps 404ing.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
+import { initializedProxy, type RawProxy } from '../helpers/spawn-proxy.js';
 import { startMcpServer } from '../helpers/mcp-server.js';
 import { initResult, startFakeMcp } from '../helpers/catalogue-upstream.js';
 
 const TOKEN = 'CANARY-catalogue-d1-31f0';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
-async function started(url: string): Promise<RawProxy> {
-  const p = spawnRaw({ MCP_ENDPOINT: url, MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug' });
-  cleanups.push(() => void p.child.kill('SIGKILL'));
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
-  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return p;
+function started(url: string): Promise<RawProxy> {
+  return initializedProxy({ MCP_ENDPOINT: url, MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug' }, cleanups);
 }
 
 const echo = (id: number, text: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });

@@ -4,24 +4,18 @@
  * and without event ids (resumption with GET + Last-Event-ID), C8 non-JSON answers,
  * C9 duplicate and unknown response ids. Every client request must get exactly one answer.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
+import { initializedProxy, type RawProxy } from '../helpers/spawn-proxy.js';
 import { result, sse, startFakeMcp, type FakeMcp, type FakeMcpOptions } from '../helpers/catalogue-upstream.js';
 
 const TOKEN = 'CANARY-catalogue-c-5d1e';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function setup(opts: FakeMcpOptions): Promise<{ s: FakeMcp; p: RawProxy }> {
   const s = await startFakeMcp(opts);
   cleanups.push(() => s.close());
-  const p = spawnRaw({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug' });
-  cleanups.push(() => void p.child.kill('SIGKILL'));
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
-  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  const p = await initializedProxy({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug' }, cleanups);
   return { s, p };
 }
 

@@ -1,16 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
+import { INIT, initializedProxy, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
 import { closedPort, startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
 import { startMcpServer } from '../helpers/mcp-server.js';
 
 const TOKEN = 'CANARY-TOKEN-faults-91b2';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
+const cleanups = useCleanups();
+
+const proxyEnv = (env: Record<string, string>) => ({ MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug', ...env });
 
 function proxy(env: Record<string, string>): RawProxy {
-  const p = spawnRaw({ MCP_BEARER_TOKEN: TOKEN, MCP_LOG_LEVEL: 'debug', ...env });
+  const p = spawnRaw(proxyEnv(env));
   cleanups.push(() => void p.child.kill('SIGKILL'));
   return p;
 }
@@ -19,9 +19,7 @@ function proxy(env: Record<string, string>): RawProxy {
 async function initialized(): Promise<{ s: Awaited<ReturnType<typeof startMcpServer>>; p: RawProxy }> {
   const s = await startMcpServer({ bearerToken: TOKEN });
   cleanups.push(() => s.close());
-  const p = proxy({ MCP_ENDPOINT: s.url });
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
+  const p = await initializedProxy(proxyEnv({ MCP_ENDPOINT: s.url }), cleanups, { notified: false });
   return { s, p };
 }
 
@@ -57,9 +55,7 @@ describe('upstream faults: one clear JSON-RPC error per request', () => {
 
   it('remote down mid-session: requests after it died get errors', async () => {
     const s = await startMcpServer({ bearerToken: TOKEN });
-    const p = proxy({ MCP_ENDPOINT: s.url });
-    p.send(INIT);
-    await p.waitFor((m) => m.id === 0 && m.result);
+    const p = await initializedProxy(proxyEnv({ MCP_ENDPOINT: s.url }), cleanups, { notified: false });
     await s.close();
     p.send({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
     const e = await p.waitFor((m) => m.id === 5);

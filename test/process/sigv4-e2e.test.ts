@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../helpers/cleanups.js';
 import { startFakeSts, type FakeSts } from '../helpers/fake-sts.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
 import { createSigV4VerifyingHandler, type VerificationRecord } from '../helpers/sigv4-server.js';
@@ -23,10 +24,7 @@ const SOURCE_KEY = 'AKIDSOURCE0000000003';
 const SOURCE_SECRET = 'CANARYSECRETsource0003';
 const ROLE = 'arn:aws:iam::123456789012:role/mcp-e2e-role';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function signedServer(lookup: (akid: string) => VerifierCredential | undefined, path?: string): Promise<{ server: McpTestServer; records: VerificationRecord[] }> {
   let records: VerificationRecord[] = [];
