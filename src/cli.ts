@@ -63,6 +63,7 @@ function logStartup(log: Logger, config: Config): void {
 
 async function main(): Promise<void> {
   let config: Config;
+  let check = false;
   try {
     const args = parseCliArgs(process.argv.slice(2));
     if (args.help) {
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
       return;
     }
     config = normalizeConfig(args, process.env);
+    check = args.check;
   } catch (err) {
     fail(err);
   }
@@ -89,6 +91,12 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     fail(err);
+  }
+
+  if (check) {
+    const { runCheck } = await import('./check.js');
+    const ok = await runCheck(config, http, log, version(), (line) => process.stdout.write(`${line}\n`));
+    process.exit(ok ? 0 : 1);
   }
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));

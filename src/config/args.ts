@@ -32,6 +32,7 @@ export interface CliArgs {
   logFile: string | undefined;
   debug: boolean;
   silent: boolean;
+  check: boolean;
   help: boolean;
   version: boolean;
 }
@@ -68,6 +69,7 @@ const OPTIONS = {
   'log-file': { type: 'string' },
   debug: { type: 'boolean' },
   silent: { type: 'boolean' },
+  check: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -131,6 +133,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     logFile: v['log-file'],
     debug: v.debug ?? false,
     silent: v.silent ?? false,
+    check: v.check ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };

@@ -43,6 +43,7 @@ Relay and logging
   --log-level LEVEL            trace|debug|info|warn|error|silent         MCP_LOG_LEVEL
   --log-file PATH              log here (mode 0600) instead of stderr    MCP_LOG_FILE
   --debug, --silent            shorthands for --log-level debug / silent
+  --check                      connect once (initialize, tools/list), report, exit 0/1
   -h, --help, -v, --version
 
 Flags win over environment variables. Secrets are taken from env or files only.

@@ -155,6 +155,8 @@ export class StreamableHttpTransport {
   async #initialize(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void> {
     this.#initializeBody = body;
     this.#stopGetStream();
+    // A client that initializes again starts over: the old session is closed, not orphaned.
+    if (this.#sessionId !== undefined) void this.#deleteSession(this.#sessionId, 2000);
     this.#sessionId = undefined;
     this.#protocolVersion = undefined;
     let open!: () => void;
@@ -187,6 +189,10 @@ export class StreamableHttpTransport {
     const session = this.#sessionId;
     if (session === undefined) return;
     this.#sessionId = undefined;
+    await this.#deleteSession(session, timeoutMs);
+  }
+
+  async #deleteSession(session: string, timeoutMs: number): Promise<void> {
     try {
       const res = await this.#http.send(this.#request('DELETE', this.#headers(undefined, session)), AbortSignal.timeout(timeoutMs));
       res.discard();

@@ -145,6 +145,19 @@ describe('lifecycle', () => {
     expect(s.requests.some((r) => r.body.includes('notifications/cancelled'))).toBe(true);
   });
 
+  it('a second initialize from the client closes the old session instead of orphaning it', async () => {
+    const { s, p } = await initialized();
+    p.send({ ...INIT, id: 'again' });
+    await p.waitFor((m) => m.id === 'again' && m.result);
+    p.send({ jsonrpc: '2.0', id: 11, method: 'ping' });
+    await p.waitFor((m) => m.id === 11);
+    const deletes = s.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes).toHaveLength(1);
+    const ping = s.requests.find((r) => r.body.includes('"id":11'))!;
+    expect(ping.headers['mcp-session-id']).toBeDefined();
+    expect(ping.headers['mcp-session-id']).not.toBe(deletes[0]!.headers['mcp-session-id']);
+  });
+
   it('stdin EOF: exit 0 within 2 s', async () => {
     const { s, p } = await initialized();
     const t0 = Date.now();
