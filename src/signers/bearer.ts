@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { ConfigError, CredentialError } from '../errors.js';
+import { fileStamp } from '../file-stamp.js';
 import { withHeaders, type Signer } from './signer.js';
 
 export interface BearerOptions {
@@ -38,17 +39,8 @@ export function createBearerSigner(opts: BearerOptions): Signer {
   let token = file === undefined ? clean(opts.token ?? '') : readToken(file);
   if (token === '') throw new ConfigError('MCP_BEARER_TOKEN is empty', 'set MCP_BEARER_TOKEN to the token');
   if (/[\s\0]/.test(token)) throw new ConfigError('MCP_BEARER_TOKEN has spaces, line breaks or control characters', 'set it to the token alone');
-  let stamp = file === undefined ? '' : fileStamp(file);
+  let stamp = file === undefined ? '' : fileStamp([file]);
   let checkedAt = now();
-
-  function fileStamp(path: string): string {
-    try {
-      const st = statSync(path);
-      return `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      return 'missing';
-    }
-  }
 
   /** Re-reads the file if it changed; a broken rewrite keeps the last good token. */
   function refresh(force: boolean): boolean {
@@ -56,7 +48,7 @@ export function createBearerSigner(opts: BearerOptions): Signer {
     const t = now();
     if (!force && t - checkedAt < RECHECK_MS) return false;
     checkedAt = t;
-    const next = fileStamp(file);
+    const next = fileStamp([file]);
     if (next === stamp) return false;
     stamp = next;
     try {

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
 import type { TlsConfig } from '../config/config.js';
+import { fileStamp } from '../file-stamp.js';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { loadClientIdentity, type ClientIdentity } from './client-identity.js';
@@ -23,13 +23,13 @@ export function createClientIdentitySource(tls: TlsConfig, logger: Logger, now: 
   if (initial === undefined) return undefined;
   logIdentity(logger, 'client certificate loaded', initial);
   let identity = initial;
-  let seen = fileSignature(identity.files);
+  let seen = fileStamp(identity.files);
   let expiryLogged = false;
 
   return {
     current(): ClientIdentity {
       const active = identity;
-      const signature = fileSignature(active.files);
+      const signature = fileStamp(active.files);
       if (signature !== seen) {
         seen = signature;
         try {
@@ -62,21 +62,4 @@ function sameIdentity(a: ClientIdentity, b: ClientIdentity): boolean {
 function logIdentity(logger: Logger, msg: string, id: ClientIdentity): void {
   logger.info({ file: id.files[0], subject: id.subject, notAfter: id.notAfter.toISOString(), fingerprint: id.fingerprint }, msg);
   for (const warning of id.warnings) logger.warn(warning);
-}
-
-/**
- * Identity of the files' current contents. stat follows symlinks, so Kubernetes-style
- * `..data` symlink swaps and atomic renames (new inode) count as changes too.
- */
-function fileSignature(files: readonly string[]): string {
-  return files
-    .map((file) => {
-      try {
-        const s = statSync(file);
-        return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-      } catch (err) {
-        return `!${(err as NodeJS.ErrnoException).code ?? 'error'}`;
-      }
-    })
-    .join('|');
 }
