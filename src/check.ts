@@ -7,6 +7,8 @@ import { StdoutWriter } from './stdio/stdout-writer.js';
 import type { HttpClient } from './transport/http-client.js';
 import { StreamableHttpTransport } from './transport/streamable-http.js';
 
+const CHECK_TIMEOUT_MS = 30_000;
+
 interface Answer {
   result?: Record<string, unknown>;
   error?: { message: string };
@@ -26,8 +28,9 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) {
-      const msg = JSON.parse(line) as Answer & { id?: number };
-      if (typeof msg.id === 'number') waiting.get(msg.id)?.(msg);
+      const msg = JSON.parse(line) as Answer & { id?: number; method?: string };
+      // Only answers count: a server request (a ping) may use the same id.
+      if (typeof msg.id === 'number' && msg.method === undefined) waiting.get(msg.id)?.(msg);
     }
   });
   const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger });
@@ -35,7 +38,12 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
   const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));
   const call = (id: number, method: string, params: object) =>
     new Promise<Answer>((resolve) => {
-      waiting.set(id, resolve);
+      // The dispatcher has no response timeout (long tool calls); a check must end.
+      const timer = setTimeout(() => resolve({ error: { message: `no answer within ${CHECK_TIMEOUT_MS / 1000} s` } }), CHECK_TIMEOUT_MS);
+      waiting.set(id, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
       send({ id, method, params });
     });
 

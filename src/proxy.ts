@@ -161,7 +161,9 @@ export class Relay {
 
   async #forward(info: ClientMessageInfo, body: Uint8Array, pending: Pending | undefined): Promise<void> {
     const key = pending === undefined ? undefined : idKey(pending.id);
-    const isAnswered = () => key === undefined || !this.#pending.has(key);
+    // By identity, not by id: after a cancellation the client may reuse the id for a new
+    // request, which this one must neither answer nor count as its own answer.
+    const isAnswered = () => key === undefined || this.#pending.get(key) !== pending;
     try {
       if (this.#transport === undefined) throw new ProxyError('ESP_NOT_READY', 'the proxy is not connected');
       await this.#transport.send(body, info, isAnswered, pending?.abort.signal);
@@ -171,7 +173,7 @@ export class Relay {
         });
       }
     } catch (err) {
-      if (pending === undefined || key === undefined || !this.#pending.has(key)) {
+      if (pending === undefined || key === undefined || this.#pending.get(key) !== pending) {
         if (!pending?.abort.signal.aborted) this.#log.warn({ err, method: info.method ?? 'response' }, 'could not deliver a message that needs no answer');
         return;
       }

@@ -44,13 +44,23 @@ export function serializeError(err: unknown): Record<string, unknown> {
   return { type: typeof e?.name === 'string' ? e.name : typeof err, code: typeof e?.code === 'string' ? e.code : undefined };
 }
 
-// A path segment that looks like a key (long, mixed letters and digits) is masked: some
-// hosted MCP URLs carry their secret in the path.
-const TOKEN_LIKE = /^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,}$/;
+// Something that looks like a key (16+ characters of letters and digits mixed, base64/JWT/
+// percent-encoded alphabet) is masked: some hosted MCP URLs carry their secret in the path.
+const TOKEN_LIKE = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-.~+%=]{16,}$/;
 
-/** Origin and path for logs; no query (signatures, tokens) and no token-like segments (H1). */
+export function maskTokenLike(text: string): string {
+  return TOKEN_LIKE.test(text) ? '…' : text;
+}
+
+/** Origin and path for logs; no query (signatures, tokens), no key-like segments, no `;params` (H1). */
 export function safeUrl(url: URL): string {
-  const path = url.pathname.split('/').map((seg) => (TOKEN_LIKE.test(seg) ? '…' : seg)).join('/');
+  const path = url.pathname
+    .split('/')
+    .map((seg) => {
+      const semi = seg.indexOf(';');
+      return semi === -1 ? maskTokenLike(seg) : `${maskTokenLike(seg.slice(0, semi))};…`;
+    })
+    .join('/');
   return `${url.origin}${path}${url.search ? '?…' : ''}`;
 }
 

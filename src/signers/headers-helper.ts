@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { HeadersHelperConfig, SignerKind } from '../config/config.js';
 import { headerProblem, isHeaderName } from '../config/headers.js';
 import { memoizeCredentials } from '../credentials/memoize-credentials.js';
 import { CredentialError } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
+import { maskTokenLike, type Logger } from '../logging/logger.js';
 import { withHeaders, type Signer } from './signer.js';
 
 export interface HeadersHelperOptions extends HeadersHelperConfig {
@@ -23,6 +23,29 @@ function helperError(code: string, message: string): CredentialError {
   });
 }
 
+/** Helpers still running; killed if the proxy exits first (they run in their own group). */
+const running = new Set<number>();
+
+/** Kills the helper and whatever it started: its process group, or its tree on Windows. */
+function killTree(pid: number): void {
+  try {
+    if (process.platform === 'win32') execFileSync('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+    else process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+process.once('exit', () => {
+  for (const pid of running) killTree(pid);
+});
+
+/** Our own secrets are not the helper's business; the rest of the environment is. */
+function helperEnv(endpoint: URL): NodeJS.ProcessEnv {
+  const { MCP_BEARER_TOKEN: _token, MCP_CLIENT_KEY_PASSPHRASE: _pass, CLAUDE_CODE_CLIENT_KEY_PASSPHRASE: _ccPass, ...rest } = process.env;
+  return { ...rest, MCP_ENDPOINT: `${endpoint.origin}${endpoint.pathname}` };
+}
+
 /**
  * Runs the helper with no stdin (stdin is the MCP pipe: failure-catalogue B4) and its
  * output kept away from our stdout. Its stderr is counted, never logged: helpers print
@@ -33,11 +56,13 @@ function run(command: string, timeoutMs: number, endpoint: URL): Promise<string>
     const child = spawn(command, {
       shell: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MCP_ENDPOINT: endpoint.href },
+      env: helperEnv(endpoint),
       // Own process group, so a timeout kills the shell and whatever it started.
       detached: process.platform !== 'win32',
       windowsHide: true,
     });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
     const out: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -46,12 +71,7 @@ function run(command: string, timeoutMs: number, endpoint: URL): Promise<string>
       settled = true;
       clearTimeout(timer);
       if (err !== undefined) {
-        try {
-          if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-          else child.kill('SIGKILL');
-        } catch {
-          // Already gone.
-        }
+        if (pid !== undefined) killTree(pid);
         reject(err);
       } else {
         resolve(text as string);
@@ -66,6 +86,7 @@ function run(command: string, timeoutMs: number, endpoint: URL): Promise<string>
     child.stderr.resume();
     child.on('error', (err: NodeJS.ErrnoException) => finish(helperError('ESP_HEADERS_HELPER_FAILED', `could not be started (${err.code ?? 'error'})`)));
     child.on('close', (code, signal) => {
+      if (pid !== undefined) running.delete(pid);
       if (code === 0) finish(undefined, Buffer.concat(out).toString('utf8'));
       else finish(helperError('ESP_HEADERS_HELPER_FAILED', signal ? `was killed by ${signal}` : `exited with code ${code}`));
     });
@@ -116,13 +137,18 @@ export function parseHelperOutput(text: string, signer: SignerKind): Record<stri
 export function createHeadersHelperSigner(opts: HeadersHelperOptions): Signer {
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'headers-helper' });
+  /** Counts helper runs; a request signed with an older run's headers just retries. */
+  let generation = 0;
+  const signedWith = new WeakMap<object, number>();
   const source = memoizeCredentials(
     async () => {
       const started = now();
       try {
         const headers = parseHelperOutput(await run(opts.command, opts.timeoutMs, opts.endpoint), opts.signer);
-        log.info({ headers: Object.keys(headers), ms: now() - started }, 'headers helper ran');
-        return { headers, expiration: new Date(now() + opts.ttlMs) };
+        const finished = now();
+        // A line like "ghp_…:x" parses as a header *name*: names that look like keys are masked.
+        log.info({ headers: Object.keys(headers).map(maskTokenLike), ms: finished - started }, 'headers helper ran');
+        return { headers, generation: ++generation, expiration: new Date(finished + opts.ttlMs) };
       } catch (err) {
         log.error({ err }, 'headers helper failed');
         throw err;
@@ -132,11 +158,17 @@ export function createHeadersHelperSigner(opts: HeadersHelperOptions): Signer {
   );
   return {
     name: 'headers-helper',
-    async sign(req) {
-      return withHeaders(req, (await source()).headers);
+    async sign(req, ctx) {
+      const current = await source();
+      signedWith.set(ctx, current.generation);
+      return withHeaders(req, current.headers);
     },
     async onAuthFailure(_failure, ctx) {
       if (ctx.attempt !== 1) return undefined;
+      // Requests in flight during a rotation all fail together: the first re-runs the
+      // helper, the rest retry with its output (a helper that opens a browser for SSO must
+      // not open one per request). The attempt's context links the failure to its signing.
+      if ((signedWith.get(ctx) ?? 0) < generation) return { retry: true };
       try {
         await source({ forceRefresh: true });
       } catch (err) {

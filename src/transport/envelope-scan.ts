@@ -49,7 +49,8 @@ function skipValue(s: string, i: number): number {
   const c = s.charCodeAt(i);
   if (c === QUOTE) return skipString(s, i);
   if (c === 0x7b || c === 0x5b) {
-    let depth = 0;
+    // Brackets must pair up ({…] is refused), so a mangled body falls back to JSON.parse.
+    const open: number[] = [];
     while (i < s.length) {
       const d = s.charCodeAt(i);
       if (d === QUOTE) {
@@ -57,10 +58,10 @@ function skipValue(s: string, i: number): number {
         if (i < 0) return -1;
         continue;
       }
-      if (d === 0x7b || d === 0x5b) depth++;
+      if (d === 0x7b || d === 0x5b) open.push(d);
       else if (d === 0x7d || d === 0x5d) {
-        depth--;
-        if (depth === 0) return i + 1;
+        if (open.pop() !== (d === 0x7d ? 0x7b : 0x5b)) return -1;
+        if (open.length === 0) return i + 1;
       }
       i++;
     }
@@ -78,7 +79,11 @@ function skipValue(s: string, i: number): number {
 const READ = new Set(['jsonrpc', 'id', 'method']);
 const NOTED = new Set(['result', 'error', 'params']);
 
+// Raw control characters are never valid inside JSON strings; outside them only as whitespace.
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+
 export function scanEnvelope(s: string): Envelope | undefined {
+  if (CONTROL.test(s)) return undefined;
   let i = skipWs(s, 0);
   if (s.charCodeAt(i) !== 0x7b) return undefined;
   i = skipWs(s, i + 1);

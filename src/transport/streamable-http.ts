@@ -129,7 +129,9 @@ export class StreamableHttpTransport {
    */
   async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
     if (info.method === 'initialize') return this.#initialize(body, info, isAnswered);
-    while (this.#gate !== undefined) {
+    // The client's answers (a pong to a server ping sent before the InitializeResult) pass
+    // once the session id is known: holding them could deadlock the initialize.
+    while (this.#gate !== undefined && !(info.kind === 'response' && this.#sessionId !== undefined)) {
       const gate = this.#gate;
       await gate.catch(() => undefined);
       if (this.#gate === gate) break;
@@ -218,7 +220,7 @@ export class StreamableHttpTransport {
     if (this.#protocolVersion !== undefined) h['mcp-protocol-version'] = this.#protocolVersion;
     // Mcp-Method / Mcp-Name mirror the body (MCP 2026-07-28 Streamable HTTP); older
     // servers ignore them.
-    if (info?.method !== undefined) h['mcp-method'] = info.method;
+    if (info?.method !== undefined && HEADER_SAFE.test(info.method)) h['mcp-method'] = info.method;
     if (info?.name !== undefined && HEADER_SAFE.test(info.name)) h['mcp-name'] = info.name;
     return h;
   }
@@ -254,7 +256,10 @@ export class StreamableHttpTransport {
     const type = (res.header('content-type') ?? '').toLowerCase();
     if (type.startsWith('text/event-stream')) {
       const parser = new SseParser();
-      let broken = await this.#readSse(res, parser, deliver, signal);
+      // A request's stream is done once its response is in, whether or not the server ends it
+      // (spec: it SHOULD); otherwise each answered call would pin a socket for good.
+      const done = info.kind === 'request' ? isAnswered : undefined;
+      let broken = await this.#readSse(res, parser, deliver, signal, done);
       if (!isAnswered()) broken = (await this.#resume(parser, deliver, isAnswered, signal)) ?? broken;
       // The stream broke before the answer and could not be resumed: say so, not "the
       // server did not answer" (the relay's fallback).
@@ -298,10 +303,14 @@ export class StreamableHttpTransport {
    * Streams SSE events to `deliver` one at a time; never accumulates the stream. Returns the
    * error that broke the stream, if one did (not when `signal` aborted it).
    */
-  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver, signal: AbortSignal): Promise<unknown> {
+  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver, signal: AbortSignal, done?: () => boolean): Promise<unknown> {
     try {
       for await (const chunk of res.chunks()) {
         for (const ev of parser.push(chunk)) await this.#deliverEvent(ev.event, ev.data, deliver);
+        if (done?.()) {
+          res.discard();
+          return undefined;
+        }
       }
       for (const ev of parser.end()) await this.#deliverEvent(ev.event, ev.data, deliver);
       return undefined;
@@ -343,7 +352,12 @@ export class StreamableHttpTransport {
         this.#log.warn({ status: res.status }, 'the server refused to resume a broken stream');
         return broken;
       }
-      broken = await this.#readSse(res, parser, deliver, signal);
+      const cursor = parser.lastEventId;
+      broken = await this.#readSse(res, parser, deliver, signal, isAnswered);
+      // A clean end that moved the cursor is a server polling us along (2025-11-25 servers
+      // behind gateways with short limits), not a failure: keep following it. The client's
+      // notifications/cancelled still ends this loop through `signal`.
+      if (broken === undefined && parser.lastEventId !== cursor) attempt = -1;
     }
     return broken;
   }
@@ -372,8 +386,18 @@ export class StreamableHttpTransport {
   async #reinitialize(failedSession: string | undefined): Promise<void> {
     // Join a renewal under way; otherwise start one unless this session was already renewed.
     if (this.#reinit === undefined) {
-      if (this.#sessionId !== failedSession) return;
-      const renewal = this.#startNewSession();
+      if (this.#sessionId !== failedSession) {
+        await this.#gate?.catch(() => undefined);
+        return;
+      }
+      const renewal = this.#startNewSession().catch((err: unknown) => {
+        // Keep the dead id: the next request meets 404 again and tries another renewal,
+        // instead of every later request going out with no session at all.
+        if (this.#sessionId === undefined) this.#sessionId = failedSession;
+        throw new ProtocolError('ESP_SESSION_RENEWAL_FAILED', `the server ended the MCP session (HTTP 404) and starting a new one failed: ${err instanceof ProxyError ? err.message : 'unexpected error'}`, {
+          hint: 'the next request tries again; if it keeps failing, restart the MCP server connection in your client',
+        });
+      });
       this.#reinit = renewal;
       this.#gate = renewal;
       void renewal.catch(() => undefined).finally(() => {
@@ -448,24 +472,30 @@ export class StreamableHttpTransport {
           res.discard();
           failures++;
           this.#log.warn({ status: res.status, failures }, 'could not open the server event stream');
-          if (res.status === 409 || failures >= GET_MAX_FAILURES) return;
+          if (res.status === 409 || failures >= GET_MAX_FAILURES) return this.#giveUpGetStream(failures);
         } else {
           this.#log.debug('server event stream open');
           const opened = Date.now();
+          const cursor = parser.lastEventId;
           let delivered = 0;
           await this.#readSse(res, parser, (m) => (delivered++, this.#deliver(m)), signal);
-          // A stream that lived a while or carried messages was healthy; one that ends at
-          // once, empty, counts against the limit (no reconnect loop against a bad gateway).
-          if (delivered > 0 || Date.now() - opened >= GET_MIN_HEALTHY_MS) failures = 0;
-          else if (++failures >= GET_MAX_FAILURES) return;
+          // A stream that lived a while, carried messages or moved its event cursor (a server
+          // that polls) was healthy; one that ends at once, empty, counts against the limit
+          // (no reconnect loop against a bad gateway).
+          if (delivered > 0 || parser.lastEventId !== cursor || Date.now() - opened >= GET_MIN_HEALTHY_MS) failures = 0;
+          else if (++failures >= GET_MAX_FAILURES) return this.#giveUpGetStream(failures);
         }
       } catch (err) {
         if (signal.aborted) return;
         failures++;
         this.#log.warn({ code: (err as ProxyError).code, failures }, 'server event stream failed');
-        if (failures >= GET_MAX_FAILURES) return;
+        if (failures >= GET_MAX_FAILURES) return this.#giveUpGetStream(failures);
       }
       await sleep(clampRetry(parser.retryMs, Math.min(30_000, 1000 * 1.5 ** failures)), signal);
     }
+  }
+
+  #giveUpGetStream(failures: number): void {
+    this.#log.warn({ failures }, 'gave up on the server event stream: server-initiated messages (list_changed, requests outside a call) will not arrive until the session is renewed');
   }
 }

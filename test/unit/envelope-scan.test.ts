@@ -59,6 +59,8 @@ describe('scanEnvelope', () => {
     ['missing colon', '{"id" 1}'],
     ['bad id literal', '{"id":nul}'],
     ['empty', ''],
+    ['mismatched brackets', '{"jsonrpc":"2.0","id":1,"result":{"a":[1}]}'],
+    ['a raw control character', '{"jsonrpc":"2.0","id":1,"result":"a\u0001b"}'],
   ])('refuses %s', (_name, text) => {
     expect(scanEnvelope(text)).toBeUndefined();
   });
