@@ -188,6 +188,10 @@ export class StreamableHttpTransport {
   /** DELETE the session (spec: clients SHOULD), bounded by `timeoutMs`. 404/405 count as done. */
   async terminate(timeoutMs: number): Promise<void> {
     this.#stopGetStream();
+    // A renewal under way would leave its new session behind: let it finish (briefly) so
+    // that session is the one closed.
+    if (this.#reinit !== undefined) await Promise.race([this.#reinit.catch(() => undefined), sleep(timeoutMs / 2)]);
+    this.#stopGetStream();
     const session = this.#sessionId;
     if (session === undefined) return;
     this.#sessionId = undefined;

@@ -339,3 +339,33 @@ function alive(pid: number): boolean {
     return false; // no /proc entry: gone since the kill(0) above (or no /proc: trust ESRCH)
   }
 }
+
+describe('shutdown during a session renewal', () => {
+  it('waits for the renewal briefly and closes the new session, not the dead one', async () => {
+    let inits = 0;
+    let live = 'S1';
+    const s = await serve((req, res, msg) => {
+      if (req.method === 'GET') return void res.writeHead(405).end();
+      if (req.method === 'DELETE') return void res.writeHead(200).end();
+      if (msg?.method === 'initialize') {
+        inits++;
+        live = `S${inits}`;
+        // The renewal is slow: it outlasts the shutdown grace for in-flight requests.
+        setTimeout(() => answerInit(res, msg, live), inits === 1 ? 0 : 700);
+        return;
+      }
+      if (req.headers['mcp-session-id'] !== live) return void res.writeHead(404).end();
+      if (!('id' in msg)) return void res.writeHead(202).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: {} }));
+    });
+    const p = await started(s.url);
+    live = 'gone'; // the server drops S1: the next request meets 404 and starts a renewal
+    p.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    await until(() => inits === 2, 2000);
+    p.child.kill('SIGTERM');
+    const exit = await p.exited;
+    expect(exit.code).toBe(0);
+    const deletes = s.hits.filter((h) => h.method === 'DELETE').map((h) => h.headers['mcp-session-id']);
+    expect(deletes).toEqual(['S2']);
+  });
+});
