@@ -49,7 +49,8 @@ export function serializeError(err: unknown): Record<string, unknown> {
 const TOKEN_LIKE = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-.~+%=]{16,}$/;
 
 export function maskTokenLike(text: string): string {
-  return TOKEN_LIKE.test(text) ? '…' : text;
+  // An encoded ARN (AgentCore runtime paths) names a resource, not a secret.
+  return TOKEN_LIKE.test(text) && !/^arn%3A/i.test(text) ? '…' : text;
 }
 
 /** Origin and path for logs; no query (signatures, tokens), no key-like segments, no `;params` (H1). */

@@ -9,7 +9,7 @@ describe('safeUrl', () => {
     ['https://h.example/t/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig123abc/mcp', 'https://h.example/t/…/mcp'],
     ['https://h.example/mcp;token=CANARY999', 'https://h.example/mcp;…'],
     ['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mcp', 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mcp'],
-    ['https://bedrock-agentcore.us-west-2.amazonaws.com/runtimes/arn%3Aaws%3Abedrock-agentcore%3Aus-west-2%3A123456789012%3Aruntime%2Fmy_agent-abc123/invocations', 'https://bedrock-agentcore.us-west-2.amazonaws.com/runtimes/…/invocations'],
+    ['https://bedrock-agentcore.us-west-2.amazonaws.com/runtimes/arn%3Aaws%3Abedrock-agentcore%3Aus-west-2%3A123456789012%3Aruntime%2Fmy_agent-abc123/invocations', 'https://bedrock-agentcore.us-west-2.amazonaws.com/runtimes/arn%3Aaws%3Abedrock-agentcore%3Aus-west-2%3A123456789012%3Aruntime%2Fmy_agent-abc123/invocations'],
   ])('%s', (url, expected) => {
     expect(safeUrl(new URL(url))).toBe(expected);
   });
