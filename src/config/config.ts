@@ -63,7 +63,7 @@ export interface Config {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-export const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
 
 /** An env value, with empty strings treated as unset (hosts often template "" in). */
 function env(e: Env, name: string): string | undefined {

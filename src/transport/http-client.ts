@@ -174,7 +174,7 @@ export class HttpClient {
 const MAX_RETRY_AFTER_MS = 10_000;
 
 /** Retry-After (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) on a 429/503, if short enough. */
-export function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {
+function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {
   if (res.status !== 429 && res.status !== 503) return undefined;
   const raw = res.header('retry-after')?.trim();
   if (raw === undefined || raw === '') return undefined;

@@ -16,7 +16,7 @@ export interface RemoteMessage {
 }
 
 /** The whole value of a message (parsed on demand: large ones are only scanned). */
-export function messageValue(msg: RemoteMessage): unknown {
+function messageValue(msg: RemoteMessage): unknown {
   return JSON.parse(msg.text);
 }
 

@@ -12,7 +12,6 @@ const require = createRequire(import.meta.url);
 export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
 export const EnvHttpProxyAgent: typeof Undici.EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
 export const DispatcherBase: typeof Undici.Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
-export const buildConnector: typeof Undici.buildConnector = require('undici/lib/core/connect.js');
 
 const api = require('undici/lib/api/index.js') as { request: (this: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData> };
 // What undici's index.js does: the API methods live on Dispatcher.prototype. ProxyAgent
