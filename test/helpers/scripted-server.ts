@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export interface ScriptedServer {
@@ -27,11 +28,19 @@ export async function startScriptedServer(handle: (req: http.IncomingMessage, re
   };
 }
 
-/** A port on which nothing listens (bound, then released). */
+/**
+ * A port on which nothing listens. A port bound and released again can be taken by another
+ * test's server before it is used (tests run in parallel), so low ports, outside the
+ * ephemeral range the kernel hands out, are tried first and checked to refuse.
+ */
 export async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  for (const port of [1, 9, 13, 17, 19]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no refusing low port found on 127.0.0.1');
 }
