@@ -3,17 +3,19 @@ import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
 import { ProxyError } from '../errors.js';
+import { LogSink } from './log-sink.js';
 
 export type { Logger };
 
 /**
  * The root logger. Never stdout: pino's default destination is fd 1 (protocol-notes §1.1),
- * which would corrupt the JSON-RPC stream. Synchronous writes so nothing is lost on exit.
+ * which would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
+ * LogSink); a file is written synchronously so nothing is lost on exit.
  * A log file is created 0600 (failure-catalogue H5).
  */
 export function createLogger(level: LogLevel, file?: string): Logger {
   const dest = file === undefined
-    ? pino.destination({ dest: 2, sync: true })
+    ? LogSink.stderr()
     : pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 });
   // `mode` applies only when the file is created; an existing one is tightened too (H5).
   if (file !== undefined) chmodSync(file, 0o600);
