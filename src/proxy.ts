@@ -129,12 +129,15 @@ export class Relay {
       ]);
       clearTimeout(timer);
     }
+    const answers: Promise<void>[] = [];
     for (const [key, p] of this.#pending) {
       this.#pending.delete(key);
       p.abort.abort();
-      await this.#writer.write(errorResponse(p.id, toJsonRpcError(new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${p.method} was not answered in time`))));
+      answers.push(this.#writer.write(errorResponse(p.id, toJsonRpcError(new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${p.method} was not answered in time`)))));
     }
-    await this.#transport?.terminate(this.#deleteTimeoutMs);
+    // The DELETE does not wait for the client to read: one that stopped reading stdout
+    // must not leave the session open on the server (spec: session management).
+    await Promise.all([this.#transport?.terminate(this.#deleteTimeoutMs), ...answers]);
     this.#transport?.close();
     await this.#writer.flush();
   }
