@@ -38,6 +38,7 @@ export function createBearerSigner(opts: BearerOptions): Signer {
   const now = opts.now ?? Date.now;
   const file = opts.tokenFile;
   let token = file === undefined ? clean(opts.token ?? '') : readToken(file);
+  // The token as sent (a "Bearer " prefix removed); one from a file is known only now.
   registerSecret(token);
   if (token === '') throw new ConfigError('MCP_BEARER_TOKEN is empty', 'set MCP_BEARER_TOKEN to the token');
   if (/[\s\0]/.test(token)) throw new ConfigError('MCP_BEARER_TOKEN has spaces, line breaks or control characters', 'set it to the token alone');
