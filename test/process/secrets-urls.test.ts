@@ -22,6 +22,7 @@ const BEARER = 'hunterbearer';
 const HEADER_KEY = 'MARKER-SECRET-HEADER-4k8';
 const HEADER_WORD = 'hunterheader';
 const PROXY_PASSWORD = 'hunterproxypass';
+const HELPER_VALUE = 'hunterhelper';
 const LOCATION_KEY = 'MARKER-SECRET-LOCATION-5m2';
 const LOCATION_QUERY = 'hunterlocquery';
 const MARKERS = ['MARKER-SECRET', 'hunter'];
@@ -30,7 +31,13 @@ const MARKERS = ['MARKER-SECRET', 'hunter'];
 const SECRET_PATH = `/v1/${PATH_KEY}/${BEARER}/mcp?key=${QUERY_KEY}&x=hunterquery`;
 const MASKED_PATH = '/v1/…/…/mcp?…';
 
-const SECRET_ENV = { MCP_LOG_LEVEL: 'trace', MCP_BEARER_TOKEN: BEARER };
+const SECRET_ENV = {
+  MCP_LOG_LEVEL: 'trace',
+  MCP_BEARER_TOKEN: BEARER,
+  MCP_HEADERS_HELPER: `echo '{"X-Helper-Key": "${HELPER_VALUE}"}'`,
+  // Read (and its password learned) but unused: the spawn helper exempts 127.0.0.1.
+  HTTP_PROXY: `http://user:${PROXY_PASSWORD}@127.0.0.1:9`,
+};
 const SECRET_ARGS = ['--header', `X-Api-Key: ${HEADER_KEY}`, '--header', `X-Tenant: ${HEADER_WORD}`];
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -70,16 +77,17 @@ async function errorSeen(origin: string, env: Record<string, string> = {}): Prom
 
 describe('marker secrets appear in no printed URL (stdout, stderr, log file; trace level)', () => {
   it('a same-origin redirect with secrets in the Location path and query: the target is printed masked', async () => {
-    const origin = await scripted(307, { location: `/v1/${PATH_KEY}/${BEARER}/mcp/${LOCATION_KEY}/login?token=${LOCATION_QUERY}` });
+    // The Location quotes a key-like value, the bearer token, a header value and the helper's output.
+    const origin = await scripted(307, { location: `/v1/${PATH_KEY}/${BEARER}/mcp/${LOCATION_KEY}/${HEADER_WORD}/${HELPER_VALUE}/login?token=${LOCATION_QUERY}` });
     const { message, logs } = await errorSeen(origin);
-    expect(message).toContain(`HTTP 307 redirecting to ${origin}/v1/…/…/mcp/…/login?…;`);
+    expect(message).toContain(`HTTP 307 redirecting to ${origin}/v1/…/…/mcp/…/…/…/login?…;`);
     expect(logs).toContain('redirecting to'); // the log carries the same (masked) message
   });
 
   it('a redirect to another origin, with secrets in its host, path and query: the origin alone, masked', async () => {
-    const origin = await scripted(302, { location: `http://${BEARER}.example:8080/${LOCATION_KEY}/x?t=${LOCATION_QUERY}` });
+    const origin = await scripted(302, { location: `http://${BEARER}.${PROXY_PASSWORD}.example:8080/${LOCATION_KEY}/x?t=${LOCATION_QUERY}` });
     const { message } = await errorSeen(origin);
-    expect(message).toContain('redirecting to another origin (http://….example:8080)');
+    expect(message).toContain('redirecting to another origin (http://….….example:8080)');
   });
 
   it('a 404 names the path it tried, masked, and keeps the hint', async () => {
