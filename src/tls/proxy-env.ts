@@ -39,7 +39,8 @@ function proxyUrl(env: Env, lower: string, upper: string): URL | undefined {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new ConfigError(`${name} is not an http:// or https:// URL`, `write it as http://[user:password@]host:port, or pass --no-env-proxy to ignore it`);
   }
-  // The password is printed nowhere (proxies are named by origin); masked in case.
+  // Proxies are named by origin, never with user:password; registered so that no message
+  // that ever quoted the password could print it.
   registerSecret(url.password);
   try {
     registerSecret(decodeURIComponent(url.password));
