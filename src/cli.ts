@@ -5,6 +5,7 @@ import { normalizeConfig, type Config } from './config/config.js';
 import { HELP } from './config/help.js';
 import { ConfigError, ProxyError } from './errors.js';
 import { createLogger, safeUrl, type Logger } from './logging/logger.js';
+import { registerSecret } from './logging/safe-url.js';
 import { Relay } from './proxy.js';
 import { buildSignerChain } from './signers/build-chain.js';
 import { LineFramer } from './stdio/line-framer.js';
@@ -80,6 +81,9 @@ async function main(): Promise<void> {
     fail(err);
   }
 
+  // Before the first log line, which prints the endpoint URL: a configured secret may sit in
+  // its path. Secrets read later (token files, helper output, proxy URL) register themselves.
+  for (const value of [config.bearer?.token, ...config.headers.map(([, v]) => v)]) registerSecret(value);
   const log = createLogger(config.log.level, config.log.file);
   logStartup(log, config);
   let relay: Relay | undefined;

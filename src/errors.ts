@@ -4,6 +4,8 @@
  * credentials (failure-catalogue H2/H3). `toJSON()` is what the logger's err serializer
  * writes (logging/logger.ts); pino's default would copy every property, stack and cause.
  */
+import { scrubSecrets } from './logging/safe-url.js';
+
 export interface ProxyErrorOptions {
   /** What the user can do about it; appended to the client-visible message. */
   hint?: string;
@@ -30,7 +32,7 @@ export class ProxyError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { type: this.name, code: this.code, message: this.message, hint: this.hint, httpStatus: this.httpStatus };
+    return { type: this.name, code: this.code, message: scrubSecrets(this.message), hint: this.hint && scrubSecrets(this.hint), httpStatus: this.httpStatus };
   }
 }
 
@@ -69,10 +71,13 @@ const PREFIX = 'mcp-signing-proxy: ';
 /** Maps any thrown value to the JSON-RPC error the client sees (one place, H3). */
 export function toJsonRpcError(err: unknown): JsonRpcErrorObject {
   if (err instanceof ProxyError) {
-    const message = PREFIX + err.message + (err.hint ? ` (fix: ${err.hint})` : '');
+    // The last line of defence: a value the proxy holds as a secret never reaches the model,
+    // whichever message might have quoted it.
+    const hint = err.hint && scrubSecrets(err.hint);
+    const message = PREFIX + scrubSecrets(err.message) + (hint ? ` (fix: ${hint})` : '');
     const data: Record<string, unknown> = { code: err.code };
     if (err.httpStatus !== undefined) data.httpStatus = err.httpStatus;
-    if (err.hint !== undefined) data.hint = err.hint;
+    if (hint !== undefined) data.hint = hint;
     return { code: JSONRPC_INTERNAL_ERROR, message, data };
   }
   // Unknown errors may carry anything in their message (a dependency's text); keep only

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, CredentialError } from '../errors.js';
 import { fileStamp } from '../file-stamp.js';
+import { registerSecret } from '../logging/safe-url.js';
 import { withHeaders, type Signer } from './signer.js';
 
 export interface BearerOptions {
@@ -37,6 +38,8 @@ export function createBearerSigner(opts: BearerOptions): Signer {
   const now = opts.now ?? Date.now;
   const file = opts.tokenFile;
   let token = file === undefined ? clean(opts.token ?? '') : readToken(file);
+  // The token as sent (a "Bearer " prefix removed); one from a file is known only now.
+  registerSecret(token);
   if (token === '') throw new ConfigError('MCP_BEARER_TOKEN is empty', 'set MCP_BEARER_TOKEN to the token');
   if (/[\s\0]/.test(token)) throw new ConfigError('MCP_BEARER_TOKEN has spaces, line breaks or control characters', 'set it to the token alone');
   let stamp = file === undefined ? '' : fileStamp([file]);
@@ -53,6 +56,7 @@ export function createBearerSigner(opts: BearerOptions): Signer {
     stamp = next;
     try {
       const fresh = readToken(file);
+      registerSecret(fresh);
       const changed = fresh !== token;
       token = fresh;
       return changed;

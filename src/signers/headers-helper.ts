@@ -4,6 +4,7 @@ import { headerProblem, isHeaderName } from '../config/headers.js';
 import { memoizeCredentials } from '../credentials/memoize-credentials.js';
 import { CredentialError } from '../errors.js';
 import { maskTokenLike, type Logger } from '../logging/logger.js';
+import { registerSecret } from '../logging/safe-url.js';
 import { withHeaders, type Signer } from './signer.js';
 
 export interface HeadersHelperOptions extends HeadersHelperConfig {
@@ -146,6 +147,7 @@ export function createHeadersHelperSigner(opts: HeadersHelperOptions): Signer {
       try {
         const headers = parseHelperOutput(await run(opts.command, opts.timeoutMs, opts.endpoint), opts.signer);
         const finished = now();
+        for (const value of Object.values(headers)) registerSecret(value);
         // A line like "ghp_…:x" parses as a header *name*: names that look like keys are masked.
         log.info({ headers: Object.keys(headers).map(maskTokenLike), ms: finished - started }, 'headers helper ran');
         return { headers, generation: ++generation, expiration: new Date(finished + opts.ttlMs) };

@@ -1,6 +1,7 @@
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { registerSecret } from '../logging/safe-url.js';
 import { awsAuthError, classifyAwsAuthError, serverClockOffset, type AwsAuthErrorKind } from './aws-errors.js';
 import type { CredentialSource, OutgoingRequest, Signer, SignerVerdict } from './signer.js';
 
@@ -56,7 +57,14 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   const sigv4 = new SignatureV4({
     service,
     region,
-    credentials: () => credentials(),
+    credentials: async () => {
+      const current = await credentials();
+      // Known only once fetched (and again after each refresh); registering a known value is
+      // a lookup in a small list.
+      registerSecret(current.secretAccessKey);
+      registerSecret(current.sessionToken);
+      return current;
+    },
     sha256: Hash.bind(null, 'sha256'),
     // Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A` (§3.3).
     uriEscapePath: true,

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
+import { safeOrigin } from '../logging/safe-url.js';
 import { proxyFor, readProxyEnv } from './proxy-env.js';
 import { loadCaBundle } from './trust.js';
 import { TunnelAgent } from './tunnel-agent.js';
@@ -30,6 +31,6 @@ export async function createAwsRequestHandler(config: Config, logger: Logger): P
     connectTimeoutMs: config.network.connectTimeoutMs,
     proxyFor: (host, port) => (proxies === undefined ? undefined : proxyFor(new URL(`https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`), proxies)),
   });
-  logger.debug({ caBundle: ca !== undefined, proxy: httpsProxy?.origin }, 'AWS SDK requests use the configured CA bundle / proxy');
+  logger.debug({ caBundle: ca !== undefined, proxy: httpsProxy && safeOrigin(httpsProxy) }, 'AWS SDK requests use the configured CA bundle / proxy');
   return new NodeHttpHandler({ httpsAgent, connectionTimeout: config.network.connectTimeoutMs });
 }

@@ -2,6 +2,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import type { TlsConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
+import { registerSecret } from '../logging/safe-url.js';
 import { readSettingFile } from './read-file.js';
 
 /** The TLS options that present a client certificate (undici `connect` / `requestTls`). */
@@ -37,6 +38,7 @@ const FIX_PASSPHRASE = 'set MCP_CLIENT_KEY_PASSPHRASE (environment only) to the 
  * configured.
  */
 export function loadClientIdentity(tls: TlsConfig, now: number = Date.now()): ClientIdentity | undefined {
+  registerSecret(tls.passphrase);
   if (tls.clientPfx !== undefined) return loadPfx(tls.clientPfx, tls.passphrase, now);
   if (tls.clientCert !== undefined && tls.clientKey !== undefined) return loadPem(tls.clientCert, tls.clientKey, tls.passphrase, now);
   return undefined;

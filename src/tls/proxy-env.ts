@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { registerSecret } from '../logging/safe-url.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,6 +38,14 @@ function proxyUrl(env: Env, lower: string, upper: string): URL | undefined {
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new ConfigError(`${name} is not an http:// or https:// URL`, `write it as http://[user:password@]host:port, or pass --no-env-proxy to ignore it`);
+  }
+  // Proxies are named by origin, never with user:password; registered so that no message
+  // that ever quoted the password could print it.
+  registerSecret(url.password);
+  try {
+    registerSecret(decodeURIComponent(url.password));
+  } catch {
+    // Not valid percent-encoding: the raw form above is the one that could be printed.
   }
   return url;
 }

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
+import { safeHost, safeOrigin } from '../logging/safe-url.js';
 import type { ClientIdentityTls } from '../tls/client-identity.js';
 import { IdentityDispatcher } from '../tls/identity-dispatcher.js';
 import { createClientIdentitySource } from '../tls/identity-source.js';
@@ -23,7 +24,7 @@ export function createDispatcher(config: Config, logger: Logger): Dispatcher {
   if (tls.insecure) {
     // C5: an escape hatch, never a default, and loud on every start.
     logger.warn(
-      { host: config.endpoint.host },
+      { host: safeHost(config.endpoint) },
       'TLS certificate verification is DISABLED for the MCP server (--insecure / MCP_INSECURE): anyone on the network path can impersonate it and receive the credentials this proxy attaches; use --ca-cert instead',
     );
   }
@@ -65,6 +66,6 @@ export function createDispatcher(config: Config, logger: Logger): Dispatcher {
 function logRoute(endpoint: URL, proxies: ProxySettings, logger: Logger): void {
   const via = proxyFor(endpoint, proxies);
   const noProxy = proxies.noProxy === '' ? undefined : proxies.noProxy;
-  if (via === undefined) logger.info({ host: endpoint.host, noProxy }, 'connecting directly to the MCP server (NO_PROXY)');
-  else logger.info({ host: endpoint.host, proxy: via.origin, proxyAuth: via.username !== '', noProxy }, 'connecting to the MCP server through the HTTP proxy from the environment');
+  if (via === undefined) logger.info({ host: safeHost(endpoint), noProxy }, 'connecting directly to the MCP server (NO_PROXY)');
+  else logger.info({ host: safeHost(endpoint), proxy: safeOrigin(via), proxyAuth: via.username !== '', noProxy }, 'connecting to the MCP server through the HTTP proxy from the environment');
 }

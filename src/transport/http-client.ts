@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { safeOrigin, safeUrl } from '../logging/safe-url.js';
 import { signAll, type AuthFailure, type OutgoingRequest, type Signer, type SignerVerdict } from '../signers/signer.js';
 import { sleep } from './abortable-sleep.js';
 import { describeNetworkError } from './network-errors.js';
@@ -189,7 +190,9 @@ function redirectError(res: UpstreamResponse, from: URL): UpstreamHttpError {
   if (location !== undefined) {
     try {
       const to = new URL(location, from);
-      target = to.origin === from.origin ? `${to.origin}${to.pathname}` : `another origin (${to.origin})`;
+      // Same origin: the path may carry a key (and the query a signature), so it is printed
+      // masked like every URL; another origin by its origin alone.
+      target = to.origin === from.origin ? safeUrl(to) : `another origin (${safeOrigin(to)})`;
     } catch {
       target = 'an invalid location';
     }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UpstreamNetworkError } from '../errors.js';
+import { safeHost, safeHostname, safeOrigin } from '../logging/safe-url.js';
 import { proxyFor, readProxyEnv } from '../tls/proxy-env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -53,12 +54,13 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
   if (err instanceof UpstreamNetworkError) return err;
   const inner = deepest(err);
   const code = (inner?.code as string | undefined) ?? (err as Error)?.name ?? 'unknown';
-  const where = url.host;
+  const where = safeHost(url);
+  const hostname = safeHostname(url);
   const message = causeMessage(err);
   const make = (text: string, hint: string, retryable = false, errCode = code) =>
     new UpstreamNetworkError(errCode, text, { hint, retryable, cause: undefined });
   const proxy = activeProxy(url, env);
-  const proxyName = proxy === undefined ? 'the HTTP proxy' : `the HTTP proxy ${proxy.origin}`;
+  const proxyName = proxy === undefined ? 'the HTTP proxy' : `the HTTP proxy ${safeOrigin(proxy)}`;
 
   // undici: RequestAbortedError "Proxy response (407) !== 200 when HTTP Tunneling";
   // src/tls/tunnel-agent.ts (STS traffic) words its errors the same way.
@@ -73,7 +75,7 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
     if (status >= 500) {
       return make(`${proxyName} could not connect to ${where} (HTTP ${status})`, 'check the host and port in MCP_ENDPOINT and that the proxy can reach it', true, 'ESP_PROXY_UPSTREAM');
     }
-    return make(`${proxyName} refused to connect to ${where} (HTTP ${status})`, `ask the proxy administrator to allow ${url.hostname}, or add it to NO_PROXY if it is reachable directly`, false, 'ESP_PROXY_REFUSED');
+    return make(`${proxyName} refused to connect to ${where} (HTTP ${status})`, `ask the proxy administrator to allow ${hostname}, or add it to NO_PROXY if it is reachable directly`, false, 'ESP_PROXY_REFUSED');
   }
 
   if (UNTRUSTED.has(code)) return make(`the TLS certificate of ${where} is not trusted (${code})`, TRUST_HINT);
@@ -83,7 +85,7 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
     case 'CERT_NOT_YET_VALID':
       return make(`the TLS certificate of ${where} is not valid yet (${code})`, 'check this machine\'s clock');
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return make(`the TLS certificate of ${where} is not issued for ${url.hostname} (${code})`, 'use a host name the certificate names in MCP_ENDPOINT (an IP address needs an IP entry in the certificate)');
+      return make(`the TLS certificate of ${where} is not issued for ${hostname} (${code})`, 'use a host name the certificate names in MCP_ENDPOINT (an IP address needs an IP entry in the certificate)');
   }
 
   // OpenSSL names the alert's protocol in the code: SSLV3/TLSV1/TLSV13 on Node 20's
@@ -107,9 +109,9 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       if (proxy !== undefined && inner?.hostname === proxy.hostname && proxy.hostname !== url.hostname) {
-        return make(`cannot resolve the HTTP proxy host ${proxy.hostname}`, 'check HTTPS_PROXY/HTTP_PROXY and your DNS/VPN', true);
+        return make(`cannot resolve the HTTP proxy host ${safeHostname(proxy)}`, 'check HTTPS_PROXY/HTTP_PROXY and your DNS/VPN', true);
       }
-      return make(`cannot resolve ${url.hostname}`, 'check the host name in MCP_ENDPOINT and your DNS/VPN', true);
+      return make(`cannot resolve ${hostname}`, 'check the host name in MCP_ENDPOINT and your DNS/VPN', true);
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return make(`connecting to ${where} timed out`, 'check network access to the server (VPN, firewall, proxy); raise --connect-timeout if it is just slow', true);

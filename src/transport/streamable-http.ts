@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { ProtocolError, ProxyError, UpstreamHttpError } from '../errors.js';
 import { describeMessage, type ClientMessageInfo } from '../jsonrpc.js';
 import { sessionTag, type Logger } from '../logging/logger.js';
+import { safeUrl } from '../logging/safe-url.js';
 import type { OutgoingRequest } from '../signers/signer.js';
 import type { HttpClient, UpstreamResponse } from './http-client.js';
 import { sleep } from './abortable-sleep.js';
@@ -380,7 +381,7 @@ export class StreamableHttpTransport {
       }
     }
     this.#log.warn({ status: res.status, method: info.method, bytes: text.length }, 'the server answered with an HTTP error');
-    return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method ?? 'a response'} at ${this.#endpoint.origin}`, {
+    return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method ?? 'a response'} at ${safeUrl(this.#endpoint)}`, {
       httpStatus: res.status,
       hint: hintForStatus(res.status),
       retryable: res.status === 429 || res.status === 503,
