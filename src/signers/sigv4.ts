@@ -9,6 +9,8 @@ export interface AwsCredentials {
   secretAccessKey: string;
   sessionToken?: string;
   expiration?: Date;
+  /** Where they came from, in words, for error messages (never secret). */
+  origin?: { readonly label: string; readonly renew: string };
 }
 
 export interface SigV4SignerOptions {
@@ -53,10 +55,12 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   const { service, region, credentials } = opts;
   // One instance: smithy asks the provider for credentials on every sign() and caches
   // derived signing keys per day/region/service.
+  /** The credentials of the latest signature, so a rejection can name where they came from. */
+  let lastUsed: AwsCredentials | undefined;
   const sigv4 = new SignatureV4({
     service,
     region,
-    credentials: () => credentials(),
+    credentials: async () => (lastUsed = await credentials()),
     sha256: Hash.bind(null, 'sha256'),
     // Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A` (§3.3).
     uriEscapePath: true,
@@ -109,7 +113,7 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       }
       return {
         retry: false,
-        error: awsAuthError(kind, { status: failure.status, service, region, clockOffsetMs: kind === 'clock-skew' ? observedOffset : undefined }),
+        error: awsAuthError(kind, { status: failure.status, service, region, credentials: lastUsed?.origin, clockOffsetMs: kind === 'clock-skew' ? observedOffset : undefined }),
       };
     },
   };
