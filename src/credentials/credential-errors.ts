@@ -125,7 +125,7 @@ function sourceOf(ctx: CredentialErrorContext): string {
 }
 
 function refreshSourceHint(ctx: CredentialErrorContext): string {
-  if (ctx.source !== undefined) return `refresh them: ${ctx.source.renew}`;
+  if (ctx.source !== undefined) return ctx.source.renew;
   return `refresh them: run aws sso login --profile ${ctx.profile} for an SSO profile, or update AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (or the profile's keys)`;
 }
 
