@@ -188,9 +188,9 @@ function sigv4Config(args: CliArgs, e: Env, endpoint: URL, roleArn: string | und
   }
   if (!/^[a-z0-9-]+$/.test(service)) throw new ConfigError(`--service / MCP_SIGV4_SERVICE "${service}" is not a service name`, 'use a lower-case name such as execute-api');
   const profile = args.profile ?? env(e, 'AWS_PROFILE');
-  // DESIGN.md region precedence: --region › URL › AWS_REGION › AWS_DEFAULT_REGION (the JS
-  // SDK ignores AWS_DEFAULT_REGION, protocol-notes §4.5, so we read it ourselves) › the
-  // profile's `region`, as the AWS CLI and SDKs fall back to it.
+  // Region precedence (README, configuration table): --region › URL › AWS_REGION ›
+  // AWS_DEFAULT_REGION (the JS SDK ignores it, so we read it ourselves) › the profile's
+  // `region`, the fallback of the AWS CLI and SDKs.
   let region = args.region ?? guess?.region ?? env(e, 'AWS_REGION') ?? env(e, 'AWS_DEFAULT_REGION');
   if (region === undefined) {
     const lookup = profileRegion(profile ?? 'default', e);
