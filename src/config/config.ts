@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { inferAwsEndpoint, looksLikeAwsHost } from '../signers/aws-endpoint.js';
+import { profileRegion } from './aws-profile-region.js';
 import { headerProblem, parseHeaderLines, type HeaderPair } from './headers.js';
 import type { CliArgs } from './args.js';
 
@@ -186,14 +187,22 @@ function sigv4Config(args: CliArgs, e: Env, endpoint: URL, roleArn: string | und
     );
   }
   if (!/^[a-z0-9-]+$/.test(service)) throw new ConfigError(`--service / MCP_SIGV4_SERVICE "${service}" is not a service name`, 'use a lower-case name such as execute-api');
-  // DESIGN.md region precedence: --region › URL › AWS_REGION › AWS_DEFAULT_REGION (the JS
-  // SDK ignores AWS_DEFAULT_REGION, protocol-notes §4.5, so we read it ourselves).
-  const region = args.region ?? guess?.region ?? env(e, 'AWS_REGION') ?? env(e, 'AWS_DEFAULT_REGION');
+  const profile = args.profile ?? env(e, 'AWS_PROFILE');
+  // Region precedence (README, configuration table): --region › URL › AWS_REGION ›
+  // AWS_DEFAULT_REGION (the JS SDK ignores it, so we read it ourselves) › the profile's
+  // `region`, the fallback of the AWS CLI and SDKs.
+  let region = args.region ?? guess?.region ?? env(e, 'AWS_REGION') ?? env(e, 'AWS_DEFAULT_REGION');
   if (region === undefined) {
-    throw new ConfigError(`cannot tell the AWS region for ${endpoint.hostname}`, 'add --region REGION or set AWS_REGION');
+    const lookup = profileRegion(profile ?? 'default', e);
+    region = lookup.region;
+    if (region === undefined) {
+      throw new ConfigError(
+        `cannot tell the AWS region for ${endpoint.hostname}: no --region, AWS_REGION, AWS_DEFAULT_REGION, or region in profile "${lookup.profile}" of ${lookup.configFile}`,
+        `add --region REGION or set AWS_REGION, or add region = REGION to the profile (aws configure set region REGION --profile ${lookup.profile})`,
+      );
+    }
   }
   if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`region "${region}" is not a region name`, 'use a name such as us-east-1');
-  const profile = args.profile ?? env(e, 'AWS_PROFILE');
   let assumeRole: AssumeRoleConfig | undefined;
   if (roleArn !== undefined) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/.test(roleArn)) {

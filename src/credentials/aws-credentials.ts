@@ -6,7 +6,7 @@ import { CredentialError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { CredentialSource } from '../signers/signer.js';
 import type { AwsCredentials } from '../signers/sigv4.js';
-import { classifyCredentialError, type CredentialErrorContext } from './credential-errors.js';
+import { classifyCredentialError, credentialOrigin, type CredentialErrorContext, type CredentialOrigin } from './credential-errors.js';
 import { memoizeCredentials } from './memoize-credentials.js';
 
 export interface AwsCredentialSourceOptions {
@@ -41,7 +41,11 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Reads `$source`, the SDK's internal credential-feature map, for the log line only. */
+/**
+ * Reads `$source`, the SDK's internal credential-feature map, for the log line and for
+ * naming the source in errors. First match wins: a role profile also carries its source's
+ * feature.
+ */
 const SOURCE_KINDS: ReadonlyArray<readonly [feature: string, kind: string]> = [
   ['CREDENTIALS_STS_ASSUME_ROLE_WEB_ID', 'web-identity'],
   ['CREDENTIALS_STS_ASSUME_ROLE', 'profile-role'],
@@ -58,6 +62,50 @@ const SOURCE_KINDS: ReadonlyArray<readonly [feature: string, kind: string]> = [
 function sourceKind(creds: object): string {
   const features = (creds as { $source?: Record<string, unknown> }).$source ?? {};
   return SOURCE_KINDS.find(([feature]) => feature in features)?.[1] ?? 'default-chain';
+}
+
+/** Bound on the provider notes kept for one failing pass of the chain. */
+const MAX_PROVIDER_NOTES = 50;
+
+/**
+ * The logger handed to the SDK chain. Provider errors come through `debug` as the chain
+ * moves on (the final error is only "could not load credentials from any providers"), so
+ * they are kept — for pattern-matching, never for output. `warn` carries the SDK's 9-line
+ * "multiple credential sources" notice, which becomes one line of ours. Objects (an inner
+ * STS client's request records) are ignored.
+ */
+function chainLogger(log: Logger, notes: string[]): Record<'trace' | 'debug' | 'info' | 'warn' | 'error', (msg?: unknown) => void> {
+  const ignore = (): void => undefined;
+  return {
+    trace: ignore,
+    info: ignore,
+    error: ignore,
+    debug: (msg) => {
+      if (typeof msg === 'string' && msg.startsWith('@smithy/property-provider') && notes.length < MAX_PROVIDER_NOTES) notes.push(msg.slice(0, 300));
+    },
+    warn: (msg) => {
+      if (typeof msg === 'string' && /multiple credential sources detected/i.test(msg)) {
+        log.warn('AWS_PROFILE (or --profile) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are both set; the profile is used and the keys are ignored');
+      } else {
+        log.warn('the AWS SDK credential chain printed a warning (not shown: it may quote configuration)');
+      }
+    },
+  };
+}
+
+/**
+ * On Node < 22 the SDK prints a 9-line NodeVersionSupportWarning the first time it builds
+ * a client (STS, SSO); hosts file every stderr line under "error". The SDK's own switch
+ * turns just that warning off — other process warnings stay visible — unless the user set
+ * it. What it says is kept as one debug line.
+ */
+function quietNodeVersionWarning(log: Logger): void {
+  const name = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+  if ((process.env[name] ?? '') !== '') return;
+  process.env[name] = 'true';
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    log.debug({ node: process.version }, 'AWS SDK for JavaScript releases after the first week of January 2027 need Node 22 or later');
+  }
 }
 
 /** Key ids identify an account/user; logs get the last four characters only (H1). */
@@ -109,6 +157,7 @@ export async function createAwsCredentialSource(
     opts.requestHandler === undefined ? {} : { requestHandler: opts.requestHandler as ClientConfig['requestHandler'] };
 
   const log = logger.child({ component: 'aws-credentials' });
+  quietNodeVersionWarning(log);
   const role = cfg.assumeRole;
   const ctx: CredentialErrorContext = {
     profile: cfg.profile ?? 'default',
@@ -116,11 +165,16 @@ export async function createAwsCredentialSource(
     assumeRole: role === undefined ? undefined : { roleArn: role.roleArn, hasExternalId: role.externalId !== undefined },
   };
 
+  const notes: string[] = [];
+  let inFlight = 0;
+  /** The SDK object last delivered by the chain, where it came from, and our copy naming that. */
+  let lastSource: { creds: object; origin: CredentialOrigin; value: AwsCredentials } | undefined;
+
   async function fail(err: unknown): Promise<never> {
     // Already ours (the source chain's failure surfacing through the STS client): logged once.
     if (err instanceof CredentialError) throw err;
     const profileKnown = ctx.profileNamed ? await profileDefined(ctx.profile) : undefined;
-    const error = classifyCredentialError(err, { ...ctx, profileDefined: profileKnown });
+    const error = classifyCredentialError(err, { ...ctx, profileDefined: profileKnown, source: lastSource?.origin, providerNotes: [...notes] });
     // Only our vocabulary reaches the log: the SDK's text may quote credential_process
     // output or file contents (failure-catalogue H1/H3).
     log.error({ code: error.code, hint: error.hint }, error.message);
@@ -128,22 +182,31 @@ export async function createAwsCredentialSource(
   }
 
   // Memoised by the SDK: refreshes 5 min ahead, coalesces, honours forceRefresh (§4.2).
-  const chain = fromNodeProviderChain({ profile: cfg.profile, clientConfig: { region: cfg.region, ...handler } });
-  let lastSource: object | undefined;
+  const chain = fromNodeProviderChain({
+    profile: cfg.profile,
+    clientConfig: { region: cfg.region, ...handler },
+    logger: chainLogger(log, notes),
+  });
   const source: CredentialSource<AwsCredentials> = async (callOpts) => {
+    // A new pass starts with fresh notes; callers joining a pass in flight keep them.
+    if (inFlight++ === 0) notes.length = 0;
     try {
       const creds = await withTimeout(chain(callOpts), opts.chainTimeoutMs ?? CHAIN_TIMEOUT_MS);
-      if (creds !== lastSource) {
-        lastSource = creds;
+      if (creds !== lastSource?.creds) {
+        const kind = sourceKind(creds);
+        const origin = credentialOrigin(kind, ctx.profile);
+        lastSource = { creds, origin, value: { ...creds, origin } };
         log.info(
-          { source: sourceKind(creds), profile: ctx.profile, accessKeyId: maskKeyId(creds.accessKeyId), expiresAt: creds.expiration?.toISOString() },
+          { source: kind, profile: ctx.profile, accessKeyId: maskKeyId(creds.accessKeyId), expiresAt: creds.expiration?.toISOString() },
           role === undefined ? 'AWS credentials loaded' : 'AWS source credentials loaded',
         );
       }
-      return creds;
+      return lastSource.value;
     } catch (err) {
       if (err instanceof CredentialError) log.error({ code: err.code, hint: err.hint }, err.message);
       return fail(err);
+    } finally {
+      inFlight--;
     }
   };
   if (role === undefined) return source;
@@ -165,11 +228,16 @@ export async function createAwsCredentialSource(
     async () => {
       try {
         const creds = await assume();
+        const via = lastSource?.origin.label ?? `default credential chain (profile "${ctx.profile}")`;
+        const origin: CredentialOrigin = {
+          label: `role ${role.roleArn} (assumed with the ${via})`,
+          renew: `the proxy assumes the role again by itself; if this persists, check the ${via} and the role's session policies`,
+        };
         log.info(
           { source: 'assume-role', roleArn: role.roleArn, sessionName: role.sessionName, accessKeyId: maskKeyId(creds.accessKeyId), expiresAt: creds.expiration?.toISOString() },
           'assumed AWS role',
         );
-        return creds;
+        return { ...creds, origin };
       } catch (err) {
         return fail(err);
       }

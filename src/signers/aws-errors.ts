@@ -122,6 +122,8 @@ export interface AwsAuthErrorContext {
   readonly status: number;
   readonly service: string;
   readonly region: string;
+  /** Where the rejected credentials came from (env keys, a profile, SSO …), when known. */
+  readonly credentials?: { readonly label: string; readonly renew: string } | undefined;
   /** The correction learned from the server's Date header, when one was. */
   readonly clockOffsetMs?: number;
 }
@@ -140,6 +142,7 @@ const INVOKE_ACTIONS: Readonly<Record<string, string>> = {
  */
 export function awsAuthError(kind: AwsAuthErrorKind, ctx: AwsAuthErrorContext): ProxyError {
   const httpStatus = ctx.status;
+  const from = ctx.credentials === undefined ? '' : ` from the ${ctx.credentials.label}`;
   switch (kind) {
     case 'missing-auth':
       return new UpstreamHttpError('ESP_AWS_MISSING_AUTH', `the AWS endpoint answered HTTP ${httpStatus} "Missing Authentication Token": it accepted no SigV4 signature for this route`, {
@@ -147,23 +150,23 @@ export function awsAuthError(kind: AwsAuthErrorKind, ctx: AwsAuthErrorContext): 
         hint: 'check the URL path and stage (API Gateway gives this answer for unknown routes and methods too) and that the route uses IAM (AWS_IAM) authorization',
       });
     case 'expired-token':
-      return new CredentialError('ESP_AWS_EXPIRED_TOKEN', `AWS rejected the session token as expired (HTTP ${httpStatus}), also after refreshing the credentials`, {
+      return new CredentialError('ESP_AWS_EXPIRED_TOKEN', `AWS rejected the session token${from} as expired (HTTP ${httpStatus}), also after refreshing the credentials`, {
         httpStatus,
-        hint: 'renew the credentials (for SSO: aws sso login --profile <profile>) or whatever supplies AWS_SESSION_TOKEN',
+        hint: ctx.credentials?.renew ?? 'renew the credentials (for SSO: aws sso login --profile <profile>) or whatever supplies AWS_SESSION_TOKEN',
       });
     case 'invalid-token':
-      return new CredentialError('ESP_AWS_INVALID_TOKEN', `AWS did not recognise the access key or session token (HTTP ${httpStatus})`, {
+      return new CredentialError('ESP_AWS_INVALID_TOKEN', `AWS did not recognise the access key or session token${from} (HTTP ${httpStatus})`, {
         httpStatus,
-        hint: 'check that the credentials are current and complete (temporary ASIA… keys need their session token) and belong to the partition of the endpoint',
+        hint: `check that the credentials are current and complete (temporary ASIA… keys need their session token) and belong to the partition of the endpoint${ctx.credentials === undefined ? '' : `; to renew them: ${ctx.credentials.renew}`}`,
       });
     case 'signature-mismatch':
-      return new UpstreamHttpError('ESP_AWS_SIGNATURE_MISMATCH', `AWS computed a different SigV4 signature (HTTP ${httpStatus}) for service "${ctx.service}" in region "${ctx.region}"`, {
+      return new UpstreamHttpError('ESP_AWS_SIGNATURE_MISMATCH', `AWS computed a different SigV4 signature (HTTP ${httpStatus}) for service "${ctx.service}" in region "${ctx.region}"${ctx.credentials === undefined ? '' : `, signed with credentials from the ${ctx.credentials.label}`}`, {
         httpStatus,
         hint: 'check that --service and --region match the endpoint (execute-api, lambda, bedrock-agentcore …), that the secret key belongs to the access key, and that the system clock is right',
       });
     case 'access-denied': {
       const action = INVOKE_ACTIONS[ctx.service] ?? 'execute-api:Invoke, lambda:InvokeFunctionUrl or bedrock-agentcore:InvokeAgentRuntime';
-      return new CredentialError('ESP_AWS_ACCESS_DENIED', `the AWS principal is not allowed to invoke this endpoint (HTTP ${httpStatus})`, {
+      return new CredentialError('ESP_AWS_ACCESS_DENIED', `the AWS principal${ctx.credentials === undefined ? '' : ` behind the ${ctx.credentials.label}`} is not allowed to invoke this endpoint (HTTP ${httpStatus})`, {
         httpStatus,
         hint: `attach an IAM policy allowing ${action} on the resource to the role or user behind the credentials`,
       });

@@ -10,6 +10,8 @@ export interface AwsCredentials {
   secretAccessKey: string;
   sessionToken?: string;
   expiration?: Date;
+  /** Where they came from, in words, for error messages (never secret). */
+  origin?: { readonly label: string; readonly renew: string };
 }
 
 export interface SigV4SignerOptions {
@@ -54,6 +56,8 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   const { service, region, credentials } = opts;
   // One instance: smithy asks the provider for credentials on every sign() and caches
   // derived signing keys per day/region/service.
+  /** The credentials of the latest signature, so a rejection can name where they came from. */
+  let lastUsed: AwsCredentials | undefined;
   const sigv4 = new SignatureV4({
     service,
     region,
@@ -63,6 +67,7 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       // a lookup in a small list.
       registerSecret(current.secretAccessKey);
       registerSecret(current.sessionToken);
+      lastUsed = current;
       return current;
     },
     sha256: Hash.bind(null, 'sha256'),
@@ -117,7 +122,7 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       }
       return {
         retry: false,
-        error: awsAuthError(kind, { status: failure.status, service, region, clockOffsetMs: kind === 'clock-skew' ? observedOffset : undefined }),
+        error: awsAuthError(kind, { status: failure.status, service, region, credentials: lastUsed?.origin, clockOffsetMs: kind === 'clock-skew' ? observedOffset : undefined }),
       };
     },
   };

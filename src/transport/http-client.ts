@@ -146,10 +146,7 @@ export class HttpClient {
           this.#logger.info({ status: res.status }, 'credentials rejected; retrying once with refreshed signing');
           continue;
         }
-        throw verdict?.error ?? new UpstreamHttpError('ESP_UPSTREAM_AUTH', `the server rejected the request as unauthorized (HTTP ${res.status})`, {
-          httpStatus: res.status,
-          hint: 'check the credentials configured for this server',
-        });
+        throw verdict?.error ?? unauthorizedError(res.status, this.#signers.length > 0);
       }
       return res;
     }
@@ -182,6 +179,24 @@ function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {
   const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw) - now;
   if (!Number.isFinite(ms) || ms > MAX_RETRY_AFTER_MS) return undefined;
   return Math.max(0, ms);
+}
+
+/**
+ * A 401/403 no signer explained. Without any signer the request carried no Authorization
+ * or other credential header, so "check the credentials" would send the user looking for
+ * something that does not exist.
+ */
+function unauthorizedError(status: number, credentialsSent: boolean): UpstreamHttpError {
+  if (credentialsSent) {
+    return new UpstreamHttpError('ESP_UPSTREAM_AUTH', `the server rejected the request as unauthorized (HTTP ${status})`, {
+      httpStatus: status,
+      hint: 'check the credentials configured for this server',
+    });
+  }
+  return new UpstreamHttpError('ESP_UPSTREAM_AUTH', `the server rejected the request as unauthorized (HTTP ${status}); no credentials are configured, so the proxy sent no Authorization or other credential header (signer none, no --header, no headers helper)`, {
+    httpStatus: status,
+    hint: 'set MCP_BEARER_TOKEN or MCP_BEARER_TOKEN_FILE for a bearer token, --header "Name: value" / MCP_HEADERS for an API key, or --signer sigv4 for an AWS IAM endpoint, in the "env" block or args of this MCP server\'s configuration',
+  });
 }
 
 function redirectError(res: UpstreamResponse, from: URL): UpstreamHttpError {

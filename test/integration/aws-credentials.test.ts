@@ -167,6 +167,23 @@ describe('source credentials (default chain)', () => {
     expect(creds).toMatchObject({ accessKeyId: SOURCE_KEY, sessionToken: SOURCE_TOKEN });
   });
 
+  it('AWS_PROFILE and env keys both set: one warning line of ours, not the SDK\'s console text', async () => {
+    writeSourceProfile('dev');
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAOTHER00000000000';
+    process.env.AWS_SECRET_ACCESS_KEY = `${CANARY}OTHER`;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const creds = await (await createAwsCredentialSource(sigv4({ profile: 'dev' }), logger))();
+      expect(creds.accessKeyId).toBe(SOURCE_KEY);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+    const warned = logEntries().filter((e) => e.level === 40);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]?.msg).toMatch(/AWS_PROFILE .* AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY are both set; the profile is used/);
+  });
+
   it('a named profile from the shared credentials file', async () => {
     writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
       [default]
@@ -225,8 +242,53 @@ describe('source credentials (default chain)', () => {
       credential_process = ${process.execPath} ${script} ${CANARY}ARGV
     `);
     const e = await sourceFailure(sigv4({ profile: 'proc' }));
-    expect(e.code).toBe('ESP_AWS_NO_CREDENTIALS');
+    expect(e.code).toBe('ESP_AWS_PROCESS_FAILED');
+    expect(e.message).toBe('the credential_process for profile "proc" failed (exited with an error)');
     expect(e.hint).toContain('credential_process');
+  });
+
+  it('a credential_process that returns expired credentials says so, naming the profile', async () => {
+    const script = join(tmp, 'expired.mjs');
+    const past = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(script, `process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: ${JSON.stringify(SOURCE_KEY)}, SecretAccessKey: ${JSON.stringify(SOURCE_SECRET)}, SessionToken: '${CANARY}TOKEN', Expiration: '${past}' }));`);
+    writeIni(process.env.AWS_CONFIG_FILE!, `
+      [profile proc]
+      credential_process = ${process.execPath} ${script}
+    `);
+    const e = await sourceFailure(sigv4({ profile: 'proc' }));
+    expect(e.code).toBe('ESP_AWS_PROCESS_EXPIRED');
+    expect(e.message).toBe('the credential_process of profile "proc" returned expired credentials (its Expiration is in the past)');
+    expect(e.hint).toContain('Expiration');
+  });
+
+  it('a credential_process that prints something other than credentials', async () => {
+    const script = join(tmp, 'junk.mjs');
+    writeFileSync(script, `process.stdout.write('{"Version": 2, "AccessKeyId": "${CANARY}JUNK"}');`);
+    writeIni(process.env.AWS_CONFIG_FILE!, `
+      [profile proc]
+      credential_process = ${process.execPath} ${script}
+    `);
+    const e = await sourceFailure(sigv4({ profile: 'proc' }));
+    expect(e.code).toBe('ESP_AWS_PROCESS_FAILED');
+    expect(e.message).toContain('credential_process of profile "proc" printed no usable credentials');
+    expect(e.hint).toContain('"Version": 1');
+  });
+
+  it('a fresh pass forgets what an earlier failing pass reported', async () => {
+    const script = join(tmp, 'expired.mjs');
+    writeFileSync(script, `process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: 'AKIAX', SecretAccessKey: '${CANARY}X', Expiration: '${new Date(Date.now() - 60_000).toISOString()}' }));`);
+    writeIni(process.env.AWS_CONFIG_FILE!, `
+      [profile proc]
+      credential_process = ${process.execPath} ${script}
+    `);
+    const source = await createAwsCredentialSource(sigv4({ profile: 'proc' }), logger);
+    expect((await failure(source())).code).toBe('ESP_AWS_PROCESS_EXPIRED');
+    writeIni(process.env.AWS_CONFIG_FILE!, `
+      [profile other]
+      region = ${REGION}
+    `);
+    writeFileSync(script, 'process.exit(0)');
+    expect((await failure(source({ forceRefresh: true }))).code).not.toBe('ESP_AWS_PROCESS_EXPIRED');
   });
 
   it('a credential_process that never answers (waits on stdin) times out with a clear error', async () => {
@@ -432,8 +494,41 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     const e = await assumeRoleFailure();
     expect(e.code).toBe('ESP_AWS_SOURCE_EXPIRED');
     expect(e.message).toContain(ROLE_ARN);
-    expect(e.hint).toContain('aws sso login --profile default');
+    expect(e.message).toContain('environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY');
+    // The keys came from the environment: an SSO login for profile "default" would not help.
+    expect(e.hint).not.toContain('aws sso login');
     expect(e.hint).toContain('AWS_SESSION_TOKEN');
+  });
+
+  it('rejected source keys from the environment are named as such, not as profile "default"', async () => {
+    await startSts();
+    process.env.AWS_ACCESS_KEY_ID = SOURCE_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = `${CANARY}WRONG`;
+    const e = await assumeRoleFailure();
+    expect(e.code).toBe('ESP_AWS_SOURCE_INVALID');
+    expect(e.message).toMatch(/^the source credentials \(environment keys AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY\) used to assume \S+ were rejected by STS \(\w+\)$/);
+    expect(e.message).toContain(ROLE_ARN);
+    expect(e.hint).toContain('AWS_SECRET_ACCESS_KEY');
+    expect(e.hint).not.toContain('aws sso login');
+  });
+
+  it('rejected source keys from a profile name that profile', async () => {
+    await startSts();
+    writeIni(process.env.AWS_SHARED_CREDENTIALS_FILE!, `
+      [dev]
+      aws_access_key_id = ${SOURCE_KEY}
+      aws_secret_access_key = ${CANARY}WRONG
+    `);
+    const e = await sourceFailure(sigv4({ profile: 'dev', assumeRole: assumeRole() }), { maxAttempts: 1 });
+    expect(e.message).toContain('the source credentials (static keys of profile "dev") used to assume');
+    expect(e.hint).toContain('aws configure --profile dev');
+  });
+
+  it('the credentials handed out name their origin, the assumed ones their source too', async () => {
+    await startSts();
+    useSourceKeysFromEnv();
+    const creds = await (await createAwsCredentialSource(sigv4({ assumeRole: assumeRole() }), logger, { maxAttempts: 1 }))();
+    expect(creds.origin?.label).toBe(`role ${ROLE_ARN} (assumed with the environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)`);
   });
 
   it('source keys STS does not know: InvalidClientTokenId', async () => {

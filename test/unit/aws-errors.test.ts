@@ -88,6 +88,23 @@ describe('awsAuthError', () => {
     expect(awsAuthError('access-denied', { ...ctx, service }).hint).toContain(action);
   });
 
+  describe('with the origin of the rejected credentials', () => {
+    const env = { label: 'environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY', renew: 'update AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY' };
+    const named = { ...ctx, credentials: env };
+    it.each([
+      ['expired-token', `session token from the ${env.label} as expired`],
+      ['invalid-token', `session token from the ${env.label} (HTTP 403)`],
+      ['signature-mismatch', `signed with credentials from the ${env.label}`],
+      ['access-denied', `the AWS principal behind the ${env.label} is not allowed`],
+    ] as const)('%s names it', (kind, text) => {
+      expect(awsAuthError(kind, named).message).toContain(text);
+    });
+    it('an expired token gets the renewal step of its source', () => {
+      expect(awsAuthError('expired-token', named).hint).toBe(env.renew);
+      expect(awsAuthError('invalid-token', named).hint).toContain(`to renew them: ${env.renew}`);
+    });
+  });
+
   it('states the measured clock offset', () => {
     expect(awsAuthError('clock-skew', { ...ctx, clockOffsetMs: -1_200_400 }).message).toMatch(/1200 s behind this machine's/);
   });

@@ -69,7 +69,8 @@ describe('signer selection (auto)', () => {
   });
   it('names the flag to add when service or region cannot be inferred', () => {
     expect(configError(['https://mcp.corp.example/mcp', '--signer', 'sigv4']).hint).toMatch(/--service/);
-    expect(configError(['https://mcp.corp.example/mcp', '--service', 'execute-api']).hint).toMatch(/--region/);
+    // A HOME without ~/.aws: the profile's region is the last fallback.
+    expect(configError(['https://mcp.corp.example/mcp', '--service', 'execute-api'], { HOME: '/nonexistent-home' }).hint).toMatch(/--region/);
   });
   it('validates role ARN, duration and session name', () => {
     const url = 'https://x.execute-api.us-east-1.amazonaws.com/p';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AWS_CREDENTIAL_ERROR_CODES as CODES, classifyCredentialError, type CredentialErrorContext } from '../../src/credentials/credential-errors.js';
+import { AWS_CREDENTIAL_ERROR_CODES as CODES, classifyCredentialError, credentialOrigin, type CredentialErrorContext } from '../../src/credentials/credential-errors.js';
 import { CredentialError, toJsonRpcError } from '../../src/errors.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/mcp-finance-bot';
@@ -85,6 +85,65 @@ describe('classifyCredentialError', () => {
       const e = classifyCredentialError(stsError(name, 'The security token included in the request is invalid.'), withRole(false));
       expect(e.code).toBe(CODES.sourceInvalid);
       expect(e.hint).toContain('refresh them');
+    });
+  });
+
+  describe('naming the source the credentials came from', () => {
+    const invalid = stsError('SignatureDoesNotMatch', 'The request signature we calculated does not match');
+    const fromEnv: CredentialErrorContext = { ...plain, assumeRole: { roleArn: ROLE, hasExternalId: false }, source: credentialOrigin('env', 'default') };
+
+    it('environment keys, not profile "default"', () => {
+      const e = classifyCredentialError(invalid, fromEnv);
+      expect(e.message).toBe(`the source credentials (environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) used to assume ${ROLE} were rejected by STS (SignatureDoesNotMatch)`);
+      expect(e.hint).not.toContain('sso');
+      expect(e.hint).toContain('AWS_SECRET_ACCESS_KEY');
+    });
+
+    it.each([
+      ['profile', 'static keys of profile "dev"', 'aws configure --profile dev'],
+      ['sso', 'SSO session of profile "dev"', 'aws sso login --profile dev'],
+      ['credential-process', 'credential_process of profile "dev"', 'credential_process command of profile "dev"'],
+      ['profile-role', 'role_arn of profile "dev"', 'source_profile'],
+      ['web-identity', 'web identity token (AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_WEB_IDENTITY_TOKEN_FILE'],
+      ['container', 'container credentials', 'task or pod role'],
+      ['imds', 'EC2 instance metadata', 'instance profile'],
+    ])('%s', (kind, label, renew) => {
+      const e = classifyCredentialError(stsError('ExpiredToken', 'expired', 400), { ...withRole(false), source: credentialOrigin(kind, 'dev') });
+      expect(e.message).toContain(`the source credentials (${label}`);
+      expect(e.hint).toContain(renew);
+    });
+
+    it('AccessDenied on the role names the caller by source', () => {
+      const e = classifyCredentialError(stsError('AccessDenied', 'no'), fromEnv);
+      expect(e.hint).toContain('allow the caller (environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) to sts:AssumeRole');
+    });
+  });
+
+  describe('credential_process, from what the chain reported on its way', () => {
+    const none = providerError('Could not load credentials from any providers');
+    const note = (m: string) => `@smithy/property-provider -> ${m}`;
+
+    it('expired credentials', () => {
+      const e = classifyCredentialError(none, { ...dev, providerNotes: [note('AWS_PROFILE is set, skipping fromEnv provider.'), note('Profile dev credential_process returned expired credentials.')] });
+      expect(e.code).toBe(CODES.processExpired);
+      expect(e.message).toBe('the credential_process of profile "dev" returned expired credentials (its Expiration is in the past)');
+      expect(e.message.length + (e.hint ?? '').length).toBeLessThan(400);
+    });
+
+    it.each(['did not return Version 1.', 'returned invalid JSON.', 'returned invalid credentials.'])('unusable output: %s', (tail) => {
+      const e = classifyCredentialError(none, { ...dev, providerNotes: [note(`Profile dev credential_process ${tail}`)] });
+      expect(e.code).toBe(CODES.processFailed);
+      expect(e.message).toContain('printed no usable credentials');
+    });
+
+    it('a failing command, without repeating its output', () => {
+      const e = classifyCredentialError(none, { ...dev, providerNotes: [note(`Command failed: get-creds --token ${CANARY}\n${CANARY} on stderr`)] });
+      expect(e.code).toBe(CODES.processFailed);
+      expect(visible(e)).not.toContain(CANARY);
+    });
+
+    it('no such note: still "no credentials"', () => {
+      expect(classifyCredentialError(none, { ...dev, providerNotes: [note('Profile dev did not contain credential_process.')] }).code).toBe(CODES.noCredentials);
     });
   });
 

@@ -282,6 +282,15 @@ describe('SigV4 signer, unit', () => {
     expect(await signer.onAuthFailure?.(missing, ctx())).toMatchObject({ retry: false, error: { code: 'ESP_AWS_MISSING_AUTH', httpStatus: 403 } });
   });
 
+  it('a rejection names where the credentials it signed with came from', async () => {
+    const origin = { label: 'static keys of profile "dev"', renew: 'aws configure --profile dev' };
+    const signer = createSigV4Signer({ service: SERVICE, region: REGION, credentials: credentialSource({ ...KEY, origin }).source });
+    await signer.sign(post('/prod/mcp', CALL), ctx());
+    const mismatch = failure({ 'x-amzn-errortype': 'InvalidSignatureException' }, { message: 'The request signature we calculated does not match the signature you provided.' });
+    const verdict = await signer.onAuthFailure?.(mismatch, ctx());
+    expect(verdict?.error?.message).toContain('signed with credentials from the static keys of profile "dev"');
+  });
+
   it('leaves failures it does not recognise to the attempt loop', async () => {
     const signer = createSigV4Signer({ service: SERVICE, region: REGION, credentials: credentialSource(KEY).source });
     expect(await signer.onAuthFailure?.({ status: 401, headers: {}, bodyText: 'nope' }, ctx())).toBeUndefined();
