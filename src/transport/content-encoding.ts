@@ -1,5 +1,5 @@
 import { PassThrough, Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
-import zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 
 /**
  * The content codings we decode, sent as Accept-Encoding — what fetch-based MCP clients
@@ -10,10 +10,16 @@ export const ACCEPT_ENCODING = 'gzip, deflate, br';
 /** More codings than this on one body is an attack, not a server (as fetch and curl limit). */
 const MAX_CODINGS = 5;
 
+/** node:zlib takes ~3.5 ms to load and most servers never compress: loaded on first use. */
+let loaded: typeof Zlib | undefined;
+function zlib(): typeof Zlib {
+  return (loaded ??= process.getBuiltinModule('node:zlib'));
+}
+
 // Lenient like fetch and curl: a body missing its trailer still yields what it carried.
 // SYNC_FLUSH also hands out each flushed chunk at once, which event streams need.
-const ZLIB: zlib.ZlibOptions = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-const BROTLI: zlib.BrotliOptions = { flush: zlib.constants.BROTLI_OPERATION_FLUSH, finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH };
+const zlibOptions = (): Zlib.ZlibOptions => ({ flush: zlib().constants.Z_SYNC_FLUSH, finishFlush: zlib().constants.Z_SYNC_FLUSH });
+const brotliOptions = (): Zlib.BrotliOptions => ({ flush: zlib().constants.BROTLI_OPERATION_FLUSH, finishFlush: zlib().constants.BROTLI_OPERATION_FLUSH });
 
 /** A compressed body that does not decode; describeNetworkError names it. */
 export class ContentDecodingError extends Error {
@@ -44,7 +50,7 @@ export function parseContentEncoding(header: string | undefined): ContentCodings
 export function decodeBody(body: Readable, codings: readonly string[]): Readable {
   const out = new PassThrough();
   const decoders = [...codings].reverse().map((coding) => {
-    const decoder = coding === 'br' ? zlib.createBrotliDecompress(BROTLI) : coding === 'deflate' ? new InflateEither() : zlib.createGunzip(ZLIB);
+    const decoder = coding === 'br' ? zlib().createBrotliDecompress(brotliOptions()) : coding === 'deflate' ? new InflateEither() : zlib().createGunzip(zlibOptions());
     // Registered before pipeline()'s own listeners, so the reader sees what failed. Errors
     // that pipeline() spreads after the body broke or the reader left find `out` destroyed.
     decoder.once('error', (err: Error) => {
@@ -61,12 +67,12 @@ export function decodeBody(body: Readable, codings: readonly string[]): Readable
  * first byte tells them apart (a zlib header's low nibble is 8), as browsers decide.
  */
 class InflateEither extends Transform {
-  #inner: zlib.Inflate | zlib.InflateRaw | undefined;
+  #inner: Zlib.Inflate | Zlib.InflateRaw | undefined;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     if (this.#inner === undefined) {
       if (chunk.length === 0) return done();
-      const inner = ((chunk[0] as number) & 0x0f) === 8 ? zlib.createInflate(ZLIB) : zlib.createInflateRaw(ZLIB);
+      const inner = ((chunk[0] as number) & 0x0f) === 8 ? zlib().createInflate(zlibOptions()) : zlib().createInflateRaw(zlibOptions());
       inner.on('data', (d: Buffer) => {
         if (!this.push(d)) inner.pause();
       });
