@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   try {
     const dispatcher = createDispatcher(config, log);
     const signers = await buildSignerChain(config, log);
-    http = new HttpClient({ dispatcher, signers, logger: log });
+    http = new HttpClient({ dispatcher, signers, logger: log, maxConnections: config.network.maxConnections });
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     fail(err);

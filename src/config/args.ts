@@ -27,6 +27,7 @@ export interface CliArgs {
   allowHttp: boolean;
   noEnvProxy: boolean;
   connectTimeout: string | undefined;
+  maxConnections: string | undefined;
   maxLineBytes: string | undefined;
   logLevel: string | undefined;
   logFile: string | undefined;
@@ -64,6 +65,7 @@ const OPTIONS = {
   // mcp-remote needs --enable-proxy; we honour proxy env by default, so it is accepted and ignored.
   'enable-proxy': { type: 'boolean' },
   'connect-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
   'max-line-bytes': { type: 'string' },
   'log-level': { type: 'string' },
   'log-file': { type: 'string' },
@@ -128,6 +130,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     allowHttp: v['allow-http'] ?? false,
     noEnvProxy: v['no-env-proxy'] ?? false,
     connectTimeout: v['connect-timeout'],
+    maxConnections: v['max-connections'],
     maxLineBytes: v['max-line-bytes'],
     logLevel: v['log-level'],
     logFile: v['log-file'],

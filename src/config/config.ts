@@ -56,6 +56,8 @@ export interface Config {
     readonly allowHttp: boolean;
     readonly envProxy: boolean;
     readonly connectTimeoutMs: number;
+    /** Connections to the server at once (requests in flight); more wait their turn. */
+    readonly maxConnections: number;
   };
   readonly maxLineBytes: number;
   readonly log: { readonly level: LogLevel; readonly file: string | undefined };
@@ -65,6 +67,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 32;
 
 /** An env value, with empty strings treated as unset (hosts often template "" in). */
 function env(e: Env, name: string): string | undefined {
@@ -294,6 +297,9 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
   const maxLineBytes = maxLineRaw === undefined ? DEFAULT_MAX_LINE_BYTES : positiveInt(maxLineRaw, '--max-line-bytes / MCP_MAX_LINE_BYTES', 1024, 1024 * 1024 * 1024);
   const connectRaw = args.connectTimeout ?? env(e, 'MCP_CONNECT_TIMEOUT');
   const connectTimeoutMs = (connectRaw === undefined ? 10 : positiveInt(connectRaw, '--connect-timeout / MCP_CONNECT_TIMEOUT (seconds)', 1, 600)) * 1000;
+  // At least 3: one for the event stream, one for the client's messages, one for calls.
+  const maxConnectionsRaw = args.maxConnections ?? env(e, 'MCP_MAX_CONNECTIONS');
+  const maxConnections = maxConnectionsRaw === undefined ? DEFAULT_MAX_CONNECTIONS : positiveInt(maxConnectionsRaw, '--max-connections / MCP_MAX_CONNECTIONS', 3, 1024);
 
   return Object.freeze({
     endpoint,
@@ -303,7 +309,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     bearer,
     sigv4,
     tls: tlsConfig(args, e),
-    network: { allowHttp, envProxy: !(args.noEnvProxy || truthy(env(e, 'MCP_NO_ENV_PROXY'))), connectTimeoutMs },
+    network: { allowHttp, envProxy: !(args.noEnvProxy || truthy(env(e, 'MCP_NO_ENV_PROXY'))), connectTimeoutMs, maxConnections },
     maxLineBytes,
     log: { level, file: args.logFile ?? env(e, 'MCP_LOG_FILE') },
   });

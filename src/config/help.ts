@@ -38,6 +38,7 @@ TLS and network
   --allow-http                 allow http:// to non-loopback hosts       MCP_ALLOW_HTTP=1
   --no-env-proxy               ignore HTTPS_PROXY/HTTP_PROXY/NO_PROXY     MCP_NO_ENV_PROXY=1
   --connect-timeout SECONDS    default 10                                MCP_CONNECT_TIMEOUT
+  --max-connections N          connections to the server, default 32     MCP_MAX_CONNECTIONS
 Relay and logging
   --max-line-bytes N           largest stdin line, default 33554432      MCP_MAX_LINE_BYTES
   --log-level LEVEL            trace|debug|info|warn|error|silent         MCP_LOG_LEVEL

@@ -7,6 +7,7 @@ import { IdentityDispatcher } from '../tls/identity-dispatcher.js';
 import { createClientIdentitySource } from '../tls/identity-source.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../tls/proxy-env.js';
 import { loadCaBundle } from '../tls/trust.js';
+import { MAX_RESPONSE_HEADER_BYTES } from './network-errors.js';
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from './undici.js';
 
 /**
@@ -42,6 +43,11 @@ export function createDispatcher(config: Config, logger: Logger): Dispatcher {
       // undici's default: a server that closes idle sockets sooner (uvicorn: 5 s) without a
       // Keep-Alive hint would otherwise race the reuse of a socket it is closing.
       keepAliveTimeout: 4_000,
+      // A hard ceiling per origin; HttpClient keeps requests within it before signing.
+      connections: network.maxConnections,
+      // undici's default is Node's 16 KiB; gateways that set large cookies or policy
+      // headers exceed it, and the server did answer.
+      maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
       connect: target,
     };
     if (!useProxy) return new Agent(common);

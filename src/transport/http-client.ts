@@ -1,9 +1,13 @@
 import { STATUS_CODES } from 'node:http';
-import { UpstreamHttpError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { DEFAULT_MAX_CONNECTIONS } from '../config/config.js';
+import { ProtocolError, UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { safeOrigin, safeUrl } from '../logging/safe-url.js';
 import { signAll, type AuthFailure, type OutgoingRequest, type Signer, type SignerVerdict } from '../signers/signer.js';
 import { sleep } from './abortable-sleep.js';
+import { ConnectionBudget, type Lane } from './connection-budget.js';
+import { ACCEPT_ENCODING, decodeBody, parseContentEncoding } from './content-encoding.js';
 import { describeNetworkError } from './network-errors.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
 
@@ -12,18 +16,29 @@ export interface HttpClientOptions {
   signers: readonly Signer[];
   logger: Logger;
   now?: () => number;
+  /** Requests in flight at once (--max-connections); must match the dispatcher's `connections`. */
+  maxConnections?: number;
 }
 
-/** A response whose body streams (SSE, large results) and must be read or discarded. */
+/**
+ * A response whose body streams (SSE, large results) and must be read or discarded. A
+ * compressed body (Content-Encoding) is decoded as it streams.
+ */
 export class UpstreamResponse {
   readonly status: number;
   readonly statusText: string;
+  /** A Content-Encoding we cannot decode; the body is then passed through as received. */
+  readonly unsupportedEncoding: string | undefined;
   readonly #data: ResponseData;
+  readonly #decoded: Readable | undefined;
 
   constructor(data: ResponseData) {
     this.#data = data;
     this.status = data.statusCode;
     this.statusText = STATUS_CODES[data.statusCode] ?? '';
+    const encoding = parseContentEncoding(this.header('content-encoding'));
+    this.unsupportedEncoding = 'unsupported' in encoding ? encoding.unsupported : undefined;
+    this.#decoded = 'codings' in encoding && encoding.codings.length > 0 ? decodeBody(data.body, encoding.codings) : undefined;
   }
 
   get ok(): boolean {
@@ -44,11 +59,11 @@ export class UpstreamResponse {
 
   /** The body as a stream of Buffers. */
   chunks(): AsyncIterable<Buffer> {
-    return this.#data.body as AsyncIterable<Buffer>;
+    return (this.#decoded ?? this.#data.body) as AsyncIterable<Buffer>;
   }
 
   text(): Promise<string> {
-    return this.#data.body.text();
+    return this.#decoded === undefined ? this.#data.body.text() : readText(this.#decoded);
   }
 
   /** Reads at most `limit` bytes as text and discards the rest. */
@@ -69,13 +84,28 @@ export class UpstreamResponse {
 
   /** Frees the connection without reading the rest. */
   discard(): void {
-    const body = this.#data.body;
-    if (body.destroyed) return;
-    // undici's body emits RequestAbortedError when destroyed before its end; nobody
-    // reads it any more, so that error is expected and must not become uncaught.
-    body.on('error', () => undefined);
-    body.destroy();
+    for (const body of [this.#decoded, this.#data.body]) {
+      if (body === undefined || body.destroyed) continue;
+      // undici's body emits RequestAbortedError when destroyed before its end; nobody
+      // reads it any more, so that error is expected and must not become uncaught.
+      body.on('error', () => undefined);
+      body.destroy();
+    }
   }
+
+  /** Calls `fn` once the connection is done with this response (body read, discarded or broken). */
+  onSettled(fn: () => void): void {
+    const body = this.#data.body;
+    if (body.closed) fn();
+    else body.once('close', fn);
+  }
+}
+
+async function readText(body: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of body) parts.push(chunk as Buffer);
+  // TextDecoder drops a BOM, as undici's text() does.
+  return new TextDecoder().decode(Buffer.concat(parts));
 }
 
 const AUTH_BODY_LIMIT = 8 * 1024;
@@ -92,15 +122,43 @@ export class HttpClient {
   readonly #signers: readonly Signer[];
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #budget: ConnectionBudget;
 
   constructor(opts: HttpClientOptions) {
     this.#dispatcher = opts.dispatcher;
     this.#signers = opts.signers;
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
+    const max = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.#budget = new ConnectionBudget(max, () =>
+      this.#logger.info({ maxConnections: max }, 'the connection cap is reached (--max-connections / MCP_MAX_CONNECTIONS); further calls wait their turn'),
+    );
   }
 
-  async send(req: OutgoingRequest, signal?: AbortSignal): Promise<UpstreamResponse> {
+  /**
+   * Sends one request once a connection slot is free (`lane`: see ConnectionBudget) and
+   * holds the slot until the response body is done. Waiting happens here, before signing,
+   * not in undici's queue: a SigV4 signature is only valid for 5 minutes from its
+   * timestamp, and a request queued behind slow calls may wait longer than that.
+   */
+  async send(req: OutgoingRequest, signal?: AbortSignal, lane: Lane = 'call'): Promise<UpstreamResponse> {
+    let release: () => void;
+    try {
+      release = await this.#budget.acquire(lane, signal);
+    } catch (err) {
+      throw describeNetworkError(err, req.url);
+    }
+    try {
+      const res = await this.#attempts(req, signal);
+      res.onSettled(release);
+      return res;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  async #attempts(req: OutgoingRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
     for (let attempt = 1; ; attempt++) {
       const ctx = { now: this.#now, attempt, logger: this.#logger };
       const signed = await signAll(this.#signers, req, ctx);
@@ -111,7 +169,8 @@ export class HttpClient {
           origin: signed.url.origin,
           path: signed.url.pathname + signed.url.search,
           method: signed.method,
-          headers: signed.headers,
+          // Added after signing, like fetch adds it: never part of a signature (README, AWS).
+          headers: withAcceptEncoding(signed.headers),
           body: signed.body,
           signal,
         }));
@@ -148,6 +207,13 @@ export class HttpClient {
         }
         throw verdict?.error ?? unauthorizedError(res.status, this.#signers.length > 0);
       }
+      if (res.ok && res.unsupportedEncoding !== undefined) {
+        res.discard();
+        throw new ProtocolError('ESP_CONTENT_ENCODING', `the server compressed its answer with Content-Encoding "${res.unsupportedEncoding.slice(0, 40)}", which the proxy cannot decode (it offers Accept-Encoding: ${ACCEPT_ENCODING})`, {
+          httpStatus: res.status,
+          hint: 'configure the server (or the gateway in front of it) to honour Accept-Encoding, or to send gzip, deflate, br or no compression',
+        });
+      }
       return res;
     }
   }
@@ -166,6 +232,12 @@ export class HttpClient {
     }
     return explained;
   }
+}
+
+/** Keeps an Accept-Encoding the user configured as a static header. */
+function withAcceptEncoding(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'accept-encoding') return headers;
+  return { ...headers, 'accept-encoding': ACCEPT_ENCODING };
 }
 
 /** Longest Retry-After we wait for inside a request; longer ones surface as errors. */

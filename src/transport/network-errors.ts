@@ -5,6 +5,9 @@ import { proxyFor, readProxyEnv } from '../tls/proxy-env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The most response-header bytes the dispatcher accepts (undici `maxHeaderSize`). */
+export const MAX_RESPONSE_HEADER_BYTES = 128 * 1024;
+
 interface ErrorLike {
   code?: unknown;
   message?: unknown;
@@ -12,6 +15,8 @@ interface ErrorLike {
   hostname?: unknown;
   address?: unknown;
   port?: unknown;
+  /** ContentDecodingError: the Content-Encoding that failed. */
+  coding?: unknown;
 }
 
 /** The deepest error in a cause chain that has a string `code` (undici wraps as TypeError('fetch failed')). */
@@ -130,6 +135,10 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
           : make(`${where} closed the connection without answering`, 'check the server logs');
       }
       return make(`the connection to ${where} was reset`, 'check the server and any proxy in between');
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return make(`the response headers from ${where} exceed ${MAX_RESPONSE_HEADER_BYTES / 1024} KiB, the most the proxy accepts (${code})`, 'the server or a gateway in front of it sends oversized headers (often cookies); have it send smaller ones');
+    case 'ESP_CONTENT_DECODING':
+      return make(`the ${String(inner?.coding)}-compressed body from ${where} does not decode (Content-Encoding)`, 'the server or a gateway in front of it sends a corrupt or mislabelled compressed body; check its compression settings');
     case 'AbortError':
     case 'UND_ERR_ABORTED':
     case 'UND_ERR_CLOSED':

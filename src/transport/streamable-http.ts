@@ -201,7 +201,7 @@ export class StreamableHttpTransport {
 
   async #deleteSession(session: string, timeoutMs: number): Promise<void> {
     try {
-      const res = await this.#http.send(this.#request('DELETE', this.#headers(undefined, session)), AbortSignal.timeout(timeoutMs));
+      const res = await this.#http.send(this.#request('DELETE', this.#headers(undefined, session)), AbortSignal.timeout(timeoutMs), 'control');
       res.discard();
       this.#log.info({ status: res.status, session: sessionTag(session) }, 'session closed');
     } catch (err) {
@@ -245,7 +245,9 @@ export class StreamableHttpTransport {
     const headers = this.#headers(info);
     headers['content-type'] = 'application/json';
     headers.accept = 'application/json, text/event-stream';
-    const res = await this.#http.send(this.#request('POST', headers, body), signal);
+    // Only requests are calls: notifications and the client's answers must never wait
+    // behind them (a call may be waiting for that very answer).
+    const res = await this.#http.send(this.#request('POST', headers, body), signal, info.kind === 'request' ? 'call' : 'control');
     // The session id comes with the InitializeResult (spec, "Session Management"); a late
     // answer from an old session must not replace the current one.
     if (info.method === 'initialize') this.#captureSession(res);
@@ -466,7 +468,7 @@ export class StreamableHttpTransport {
       headers.accept = 'text/event-stream';
       if (parser.lastEventId !== undefined) headers['last-event-id'] = parser.lastEventId;
       try {
-        const res = await this.#http.send(this.#request('GET', headers), signal);
+        const res = await this.#http.send(this.#request('GET', headers), signal, 'stream');
         const type = res.header('content-type') ?? '';
         if (res.status === 405 || (res.ok && !type.startsWith('text/event-stream'))) {
           res.discard();

@@ -77,6 +77,7 @@ describe('SigV4 through the spawned proxy', () => {
     const signed = (s.records[1]!.result as { signedHeaders: string[] }).signedHeaders;
     expect(signed).toEqual(expect.arrayContaining(['host', 'content-type', 'accept', 'mcp-method', 'mcp-protocol-version', 'mcp-session-id', 'x-amz-content-sha256', 'x-amz-date']));
     expect(signed).not.toContain('content-length');
+    expect(signed).not.toContain('accept-encoding'); // sent (the proxy decodes compressed bodies), never signed
     expectNoCanary(c.stderr());
   });
 
