@@ -44,7 +44,7 @@ export const SETTINGS = [
   { name: 'role-duration', type: 'string', value: 'SECONDS', env: ['ASSUME_ROLE_DURATION_SECONDS'], default: '3600', help: 'session length, 900..43200', group: 'AWS SigV4' },
   { name: 'sts-region', type: 'string', value: 'REGION', env: ['ASSUME_ROLE_STS_REGION'], default: 'the signing region', help: 'region of the STS endpoint (AWS_ENDPOINT_URL_STS overrides the URL)', group: 'AWS SigV4' },
   { name: 'client-cert', type: 'string', value: 'PATH', env: ['MCP_CLIENT_CERT'], help: 'PEM client certificate (mTLS); falls back to CLAUDE_CODE_CLIENT_CERT', group: 'TLS and network' },
-  { name: 'client-key', type: 'string', value: 'PATH', env: ['MCP_CLIENT_KEY'], help: 'PEM private key of the client certificate', group: 'TLS and network' },
+  { name: 'client-key', type: 'string', value: 'PATH', env: ['MCP_CLIENT_KEY'], help: 'PEM private key of the client certificate; falls back to CLAUDE_CODE_CLIENT_KEY', group: 'TLS and network' },
   { name: 'client-pfx', type: 'string', value: 'PATH', env: ['MCP_CLIENT_PFX'], help: 'PKCS#12 bundle instead of certificate and key', group: 'TLS and network' },
   { name: 'ca-cert', type: 'string', value: 'PATH', env: ['MCP_CA_CERT'], help: 'extra trusted CA bundle, added to the default roots', group: 'TLS and network' },
   { name: 'insecure', type: 'boolean', env: ['MCP_INSECURE=1'], help: 'do not verify the server certificate (never in production)', group: 'TLS and network' },
