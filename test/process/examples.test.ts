@@ -30,7 +30,7 @@ interface ServerEntry {
 /** The servers of one example file, read the way its host reads it. */
 function servers(file: string): Record<string, ServerEntry> {
   const text = readFileSync(join(EXAMPLES, file), 'utf8');
-  if (file.endsWith('.toml')) return (parseToml(text) as { mcp_servers: Record<string, ServerEntry> }).mcp_servers;
+  if (file.endsWith('.toml')) return (parseToml(text) as unknown as { mcp_servers: Record<string, ServerEntry> }).mcp_servers;
   const json = JSON.parse(text) as { mcpServers?: Record<string, ServerEntry>; servers?: Record<string, ServerEntry> };
   // VS Code's .vscode/mcp.json uses "servers"; the others use "mcpServers".
   const found = file.startsWith('vscode') ? json.servers : json.mcpServers;
