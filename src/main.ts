@@ -1,13 +1,11 @@
 /**
  * The entry point. Help, version and configuration errors are answered here with Node
- * built-ins only; the relay (undici, pino, the AWS SDK) is imported only when it runs, so
- * `--help` costs about what Node itself does.
+ * built-ins only; the relay (undici, pino, the AWS SDK) is imported only when it runs, and
+ * each answer imports just what it prints, so `--help` costs about what Node itself does.
  */
 import { parseCliArgs, type CliArgs } from './config/args.js';
-import { normalizeConfig, type Config } from './config/config.js';
-import { HELP } from './config/help.js';
+import type { Config } from './config/config.js';
 import { failStartup } from './startup-error.js';
-import { version } from './version.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -16,13 +14,14 @@ async function main(): Promise<void> {
   try {
     args = parseCliArgs(argv);
     if (args.help) {
-      process.stdout.write(HELP);
+      process.stdout.write((await import('./config/help.js')).HELP);
       return;
     }
     if (args.version) {
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${(await import('./version.js')).version()}\n`);
       return;
     }
+    const { normalizeConfig } = await import('./config/config.js');
     config = normalizeConfig(args, process.env);
   } catch (err) {
     return failStartup(err, { answerClient: !argv.includes('--check') });
