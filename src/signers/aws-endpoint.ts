@@ -1,6 +1,6 @@
 /**
- * Signing service and region from an AWS endpoint URL (protocol-notes §3.1). Custom
- * domains and other partitions' hosts cannot be inferred: the user passes --service/--region.
+ * Signing service and region from an AWS endpoint URL (README, "AWS"). Custom domains and
+ * hosts of other forms cannot be inferred: the user passes --service/--region.
  */
 export interface AwsEndpointGuess {
   service: string;

@@ -51,7 +51,7 @@ describe('start-up errors are answered to the client', () => {
     ]);
   });
 
-  it('exits 2 at once when stdin is closed (CI, < /dev/null)', async () => {
+  it('exits 2 with stdin closed (CI, < /dev/null), writing nothing to stdout', async () => {
     const child = spawn(process.execPath, [BIN], { env: hermeticEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => void child.kill('SIGKILL'));
     let out = '';
