@@ -1,9 +1,6 @@
 import { Console } from 'node:console';
-import { readFileSync } from 'node:fs';
-import { parseCliArgs } from './config/args.js';
-import { normalizeConfig, type Config } from './config/config.js';
-import { HELP } from './config/help.js';
-import { ConfigError, ProxyError } from './errors.js';
+import type { Config } from './config/config.js';
+import { ConfigError } from './errors.js';
 import { createLogger, safeUrl, type Logger } from './logging/logger.js';
 import { registerSecret } from './logging/safe-url.js';
 import { Relay } from './proxy.js';
@@ -13,6 +10,8 @@ import { StdoutWriter } from './stdio/stdout-writer.js';
 import { createDispatcher } from './transport/dispatcher.js';
 import { HttpClient } from './transport/http-client.js';
 import { StreamableHttpTransport } from './transport/streamable-http.js';
+import { failStartup } from './startup-error.js';
+import { version } from './version.js';
 
 // Stdout is the protocol (DESIGN.md principle 4): no console method of any dependency may
 // reach it.
@@ -20,20 +19,6 @@ globalThis.console = new Console({ stdout: process.stderr, stderr: process.stder
 
 /** Hard bound on shutdown: the client sends SIGTERM ~2 s after closing stdin (protocol-notes §1.1). */
 const SHUTDOWN_DEADLINE_MS = 1500;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-function fail(err: unknown): never {
-  if (err instanceof ProxyError) {
-    process.stderr.write(`mcp-signing-proxy: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
-  } else {
-    process.stderr.write(`mcp-signing-proxy: failed to start (${err instanceof Error ? err.name : 'error'})\n`);
-  }
-  process.exit(2);
-}
 
 /** One start-up line with the effective configuration; names and paths only, no secrets. */
 function logStartup(log: Logger, config: Config): void {
@@ -62,25 +47,8 @@ function logStartup(log: Logger, config: Config): void {
   );
 }
 
-async function main(): Promise<void> {
-  let config: Config;
-  let check = false;
-  try {
-    const args = parseCliArgs(process.argv.slice(2));
-    if (args.help) {
-      process.stdout.write(HELP);
-      return;
-    }
-    if (args.version) {
-      process.stdout.write(`${version()}\n`);
-      return;
-    }
-    config = normalizeConfig(args, process.env);
-    check = args.check;
-  } catch (err) {
-    fail(err);
-  }
-
+/** Runs the relay (or `--check`) with a validated configuration; see main.ts for start-up. */
+export async function run(config: Config, check: boolean): Promise<void> {
   // Before the first log line, which prints the endpoint URL: a configured secret may sit in
   // its path. Secrets read later (token files, helper output, proxy URL) register themselves.
   for (const value of [config.bearer?.token, ...config.headers.map(([, v]) => v)]) registerSecret(value);
@@ -94,7 +62,8 @@ async function main(): Promise<void> {
     http = new HttpClient({ dispatcher, signers, logger: log, maxConnections: config.network.maxConnections });
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
-    fail(err);
+    log.flush?.();
+    return failStartup(err, { answerClient: !check });
   }
 
   if (check) {
@@ -147,5 +116,3 @@ async function main(): Promise<void> {
     void stop('internal error', 1);
   });
 }
-
-await main();

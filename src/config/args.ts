@@ -1,80 +1,91 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
 
-/** Raw command-line values; normalizeConfig() merges them with the environment. */
-export interface CliArgs {
-  endpoint: string | undefined;
-  signer: string | undefined;
-  header: string[];
-  headerFile: string | undefined;
-  headersHelper: string | undefined;
-  headersHelperTtl: string | undefined;
-  headersHelperTimeout: string | undefined;
-  bearerTokenFile: string | undefined;
-  service: string | undefined;
-  region: string | undefined;
-  profile: string | undefined;
-  roleArn: string | undefined;
-  roleSessionName: string | undefined;
-  externalId: string | undefined;
-  roleDuration: string | undefined;
-  stsRegion: string | undefined;
-  clientCert: string | undefined;
-  clientKey: string | undefined;
-  clientPfx: string | undefined;
-  caCert: string | undefined;
-  insecure: boolean;
-  allowHttp: boolean;
-  noEnvProxy: boolean;
-  connectTimeout: string | undefined;
-  maxConnections: string | undefined;
-  maxLineBytes: string | undefined;
-  logLevel: string | undefined;
-  logFile: string | undefined;
-  debug: boolean;
-  silent: boolean;
-  check: boolean;
-  help: boolean;
-  version: boolean;
+/** Sections of `--help`, in display order. */
+export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'TLS and network', 'Relay and logging', 'Other'] as const;
+type Group = (typeof GROUPS)[number];
+
+/**
+ * One flag: its parseArgs definition and its `--help` entry. parseArgs' options, the
+ * CliArgs fields (camel-cased names) and the help text are all generated from SETTINGS, so
+ * adding a flag is one row here (plus reading it in normalizeConfig).
+ */
+export interface Setting {
+  readonly name: string;
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly multiple?: boolean;
+  /** What the value looks like in the help, e.g. PATH. */
+  readonly value?: string;
+  /** Environment variables that set the same thing, as the help shows them. */
+  readonly env?: readonly string[];
+  readonly default?: string;
+  readonly help: string;
+  readonly group: Group;
+  /** Accepted for compatibility, not listed. */
+  readonly hidden?: boolean;
 }
 
-const OPTIONS = {
-  endpoint: { type: 'string' },
-  signer: { type: 'string' },
-  header: { type: 'string', multiple: true, short: 'H' },
-  'header-file': { type: 'string' },
-  'headers-helper': { type: 'string' },
-  'headers-helper-ttl': { type: 'string' },
-  'headers-helper-timeout': { type: 'string' },
-  'bearer-token-file': { type: 'string' },
-  service: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'role-arn': { type: 'string' },
-  'role-session-name': { type: 'string' },
-  'external-id': { type: 'string' },
-  'role-duration': { type: 'string' },
-  'sts-region': { type: 'string' },
-  'client-cert': { type: 'string' },
-  'client-key': { type: 'string' },
-  'client-pfx': { type: 'string' },
-  'ca-cert': { type: 'string' },
-  insecure: { type: 'boolean' },
-  'allow-http': { type: 'boolean' },
-  'no-env-proxy': { type: 'boolean' },
+export const SETTINGS = [
+  { name: 'endpoint', type: 'string', value: 'URL', env: ['MCP_ENDPOINT'], help: 'remote MCP endpoint; also the first argument', group: 'Endpoint and signer' },
+  { name: 'signer', type: 'string', value: 'none|bearer|sigv4|auto', env: ['MCP_SIGNER'], default: 'auto', help: 'auto: sigv4 for AWS URLs, --service or a role ARN; bearer when a token is set; else none', group: 'Endpoint and signer' },
+  { name: 'header', type: 'string', short: 'H', multiple: true, value: '"Name: value"', env: ['MCP_HEADERS'], help: 'static header, repeatable; Name=value also accepted; ${VAR} and ${VAR:-default} are expanded; MCP_HEADERS holds one per line', group: 'Headers and tokens' },
+  { name: 'header-file', type: 'string', value: 'PATH', env: ['MCP_HEADER_FILE'], help: 'file of "Name: value" lines', group: 'Headers and tokens' },
+  { name: 'headers-helper', type: 'string', value: 'CMD', env: ['MCP_HEADERS_HELPER'], help: 'command printing a JSON object of headers (or "Name: value" lines); run through the shell without stdin', group: 'Headers and tokens' },
+  { name: 'headers-helper-ttl', type: 'string', value: 'SECONDS', env: ['MCP_HEADERS_HELPER_TTL'], default: '300', help: 'run the helper again after this long (and on 401/403)', group: 'Headers and tokens' },
+  { name: 'headers-helper-timeout', type: 'string', value: 'SECONDS', env: ['MCP_HEADERS_HELPER_TIMEOUT'], default: '10', help: 'longest a helper run may take', group: 'Headers and tokens' },
+  { name: 'bearer-token-file', type: 'string', value: 'PATH', env: ['MCP_BEARER_TOKEN_FILE'], help: 'bearer token file, re-read when it changes', group: 'Headers and tokens' },
+  { name: 'service', type: 'string', value: 'NAME', env: ['MCP_SIGV4_SERVICE'], help: 'SigV4 signing service; inferred for API Gateway (execute-api), Lambda URLs (lambda), AgentCore (bedrock-agentcore) and *.api.aws', group: 'AWS SigV4' },
+  { name: 'region', type: 'string', value: 'REGION', env: ['AWS_REGION', 'AWS_DEFAULT_REGION'], help: 'signing region; order: this flag, the URL, AWS_REGION, AWS_DEFAULT_REGION, the AWS profile region', group: 'AWS SigV4' },
+  { name: 'profile', type: 'string', value: 'NAME', env: ['AWS_PROFILE'], help: 'AWS profile for the default credential chain', group: 'AWS SigV4' },
+  { name: 'role-arn', type: 'string', value: 'ARN', env: ['ASSUME_ROLE_ARN'], help: 'role to assume with STS', group: 'AWS SigV4' },
+  { name: 'role-session-name', type: 'string', value: 'NAME', env: ['ASSUME_ROLE_SESSION_NAME'], default: 'mcp-signing-proxy-<user>', help: 'STS session name', group: 'AWS SigV4' },
+  { name: 'external-id', type: 'string', value: 'ID', env: ['ASSUME_ROLE_EXTERNAL_ID'], help: "External ID the role's trust policy asks for", group: 'AWS SigV4' },
+  { name: 'role-duration', type: 'string', value: 'SECONDS', env: ['ASSUME_ROLE_DURATION_SECONDS'], default: '3600', help: 'session length, 900..43200', group: 'AWS SigV4' },
+  { name: 'sts-region', type: 'string', value: 'REGION', env: ['ASSUME_ROLE_STS_REGION'], default: 'the signing region', help: 'region of the STS endpoint (AWS_ENDPOINT_URL_STS overrides the URL)', group: 'AWS SigV4' },
+  { name: 'client-cert', type: 'string', value: 'PATH', env: ['MCP_CLIENT_CERT'], help: 'PEM client certificate (mTLS); falls back to CLAUDE_CODE_CLIENT_CERT', group: 'TLS and network' },
+  { name: 'client-key', type: 'string', value: 'PATH', env: ['MCP_CLIENT_KEY'], help: 'PEM private key of the client certificate; falls back to CLAUDE_CODE_CLIENT_KEY', group: 'TLS and network' },
+  { name: 'client-pfx', type: 'string', value: 'PATH', env: ['MCP_CLIENT_PFX'], help: 'PKCS#12 bundle instead of certificate and key', group: 'TLS and network' },
+  { name: 'ca-cert', type: 'string', value: 'PATH', env: ['MCP_CA_CERT'], help: 'extra trusted CA bundle, added to the default roots', group: 'TLS and network' },
+  { name: 'insecure', type: 'boolean', env: ['MCP_INSECURE=1'], help: 'do not verify the server certificate (never in production)', group: 'TLS and network' },
+  { name: 'allow-http', type: 'boolean', env: ['MCP_ALLOW_HTTP=1'], help: 'allow http:// to hosts other than loopback', group: 'TLS and network' },
+  { name: 'no-env-proxy', type: 'boolean', env: ['MCP_NO_ENV_PROXY=1'], help: 'ignore HTTPS_PROXY, HTTP_PROXY and NO_PROXY', group: 'TLS and network' },
   // mcp-remote needs --enable-proxy; we honour proxy env by default, so it is accepted and ignored.
-  'enable-proxy': { type: 'boolean' },
-  'connect-timeout': { type: 'string' },
-  'max-connections': { type: 'string' },
-  'max-line-bytes': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-file': { type: 'string' },
-  debug: { type: 'boolean' },
-  silent: { type: 'boolean' },
-  check: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-} as const;
+  { name: 'enable-proxy', type: 'boolean', help: 'accepted for mcp-remote users; proxies are honoured by default', group: 'TLS and network', hidden: true },
+  { name: 'connect-timeout', type: 'string', value: 'SECONDS', env: ['MCP_CONNECT_TIMEOUT'], default: '10', help: 'longest wait for a connection', group: 'TLS and network' },
+  { name: 'max-connections', type: 'string', value: 'N', env: ['MCP_MAX_CONNECTIONS'], default: '32', help: 'connections to the server (at least 3); more calls wait their turn', group: 'TLS and network' },
+  { name: 'max-line-bytes', type: 'string', value: 'N', env: ['MCP_MAX_LINE_BYTES'], default: '33554432', help: 'largest stdin line', group: 'Relay and logging' },
+  { name: 'log-level', type: 'string', value: 'LEVEL', env: ['MCP_LOG_LEVEL'], default: 'info', help: 'trace|debug|info|warn|error|silent', group: 'Relay and logging' },
+  { name: 'log-file', type: 'string', value: 'PATH', env: ['MCP_LOG_FILE'], help: 'log to this file (mode 0600) instead of stderr', group: 'Relay and logging' },
+  { name: 'debug', type: 'boolean', help: 'shorthand for --log-level debug', group: 'Relay and logging' },
+  { name: 'silent', type: 'boolean', help: 'shorthand for --log-level silent', group: 'Relay and logging' },
+  { name: 'check', type: 'boolean', help: 'connect once (initialize, tools/list), report, exit 0 or 1', group: 'Other' },
+  { name: 'help', type: 'boolean', short: 'h', help: 'show this help', group: 'Other' },
+  { name: 'version', type: 'boolean', short: 'V', help: 'print the version (-v works too)', group: 'Other' },
+] as const satisfies readonly Setting[];
+
+/** Settings read from the environment only; listed in the help under their group. */
+export const ENV_ONLY: ReadonlyArray<{ readonly env: string; readonly help: string; readonly group: Group }> = [
+  { env: 'MCP_BEARER_TOKEN', help: 'bearer token (secrets never go on the command line)', group: 'Headers and tokens' },
+  { env: 'AWS_ENDPOINT_URL_STS', help: 'STS endpoint URL (VPC endpoints)', group: 'AWS SigV4' },
+  { env: 'MCP_CLIENT_KEY_PASSPHRASE', help: 'passphrase of the client key or PFX; falls back to CLAUDE_CODE_CLIENT_KEY_PASSPHRASE', group: 'TLS and network' },
+];
+
+type Row = (typeof SETTINGS)[number];
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type Value<R extends Row> = R extends { type: 'boolean' } ? boolean : R extends { multiple: true } ? string[] : string | undefined;
+
+/** Raw command-line values; normalizeConfig() merges them with the environment. */
+export type CliArgs = { [R in Row as Camel<R['name']>]: Value<R> };
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+type ParseOptions = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+const OPTIONS: ParseOptions = Object.fromEntries(
+  SETTINGS.map((s: Setting) => [s.name, { type: s.type, ...(s.short && { short: s.short }), ...(s.multiple && { multiple: true }) }]),
+);
 
 /** Flags that look like they take a secret: refused, because argv is world-readable (ps). */
 const SECRET_FLAGS: Record<string, string> = {
@@ -93,51 +104,25 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    // -v stays an alias of -V: earlier releases documented it.
+    const args = argv.map((a) => (a === '-v' ? '-V' : a));
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0] ?? 'invalid arguments';
     throw new ConfigError(msg.replace(/\. To specify a positional.*$/, ''), 'run mcp-signing-proxy --help for the list of flags');
   }
-  const { values: v, positionals } = parsed;
+  const { values, positionals } = parsed;
   if (positionals.length > 1) {
     throw new ConfigError(`expected at most one endpoint URL argument, got ${positionals.length}`, 'pass only the MCP server URL as a positional argument');
   }
-  if (positionals.length === 1 && v.endpoint !== undefined) {
+  if (positionals.length === 1 && values.endpoint !== undefined) {
     throw new ConfigError('the endpoint is given both as an argument and with --endpoint', 'keep one of them');
   }
-  return {
-    endpoint: positionals[0] ?? v.endpoint,
-    signer: v.signer,
-    header: v.header ?? [],
-    headerFile: v['header-file'],
-    headersHelper: v['headers-helper'],
-    headersHelperTtl: v['headers-helper-ttl'],
-    headersHelperTimeout: v['headers-helper-timeout'],
-    bearerTokenFile: v['bearer-token-file'],
-    service: v.service,
-    region: v.region,
-    profile: v.profile,
-    roleArn: v['role-arn'],
-    roleSessionName: v['role-session-name'],
-    externalId: v['external-id'],
-    roleDuration: v['role-duration'],
-    stsRegion: v['sts-region'],
-    clientCert: v['client-cert'],
-    clientKey: v['client-key'],
-    clientPfx: v['client-pfx'],
-    caCert: v['ca-cert'],
-    insecure: v.insecure ?? false,
-    allowHttp: v['allow-http'] ?? false,
-    noEnvProxy: v['no-env-proxy'] ?? false,
-    connectTimeout: v['connect-timeout'],
-    maxConnections: v['max-connections'],
-    maxLineBytes: v['max-line-bytes'],
-    logLevel: v['log-level'],
-    logFile: v['log-file'],
-    debug: v.debug ?? false,
-    silent: v.silent ?? false,
-    check: v.check ?? false,
-    help: v.help ?? false,
-    version: v.version ?? false,
-  };
+  const args: Record<string, unknown> = {};
+  for (const s of SETTINGS as readonly Setting[]) {
+    const v = values[s.name];
+    args[camel(s.name)] = s.type === 'boolean' ? v === true : s.multiple ? (v ?? []) : v;
+  }
+  args.endpoint = positionals[0] ?? values.endpoint;
+  return args as CliArgs;
 }

@@ -1,22 +1,32 @@
 /**
- * Signing service and region from an AWS endpoint URL (protocol-notes §3.1). Custom
- * domains, private-API VPC endpoint DNS and other partitions cannot be inferred: the user
- * passes --service/--region.
+ * Signing service and region from an AWS endpoint URL (README, "AWS"). Custom domains and
+ * hosts of other forms cannot be inferred: the user passes --service/--region.
  */
 export interface AwsEndpointGuess {
   service: string;
   region: string;
 }
 
+/** One DNS label, as AWS resource ids use them (API ids, URL ids, gateway ids, vpce ids). */
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+/** us-east-1, ap-southeast-1, us-gov-west-1, cn-north-1, eu-isoe-west-1 … */
+const REGION = '([a-z]{2}(?:-[a-z]+)+-\\d{1,2})';
+const AMAZONAWS = '\\.amazonaws\\.com(?:\\.cn)?';
+
 const RULES: ReadonlyArray<{ re: RegExp; service: string | ((m: RegExpMatchArray) => string) }> = [
-  // API Gateway: {api-id}.execute-api.{region}.amazonaws.com[.cn]
-  { re: /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/, service: 'execute-api' },
+  // API Gateway: {api-id}.execute-api.{region}.amazonaws.com; a private API through a VPC
+  // endpoint: {api-id}-{vpce-id}.execute-api.{region}.amazonaws.com; dualstack: ….api.aws
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-test-invoke-url.html)
+  { re: new RegExp(`^${LABEL}\\.execute-api\\.${REGION}(?:${AMAZONAWS}|\\.api\\.aws)$`), service: 'execute-api' },
   // Lambda function URL: {url-id}.lambda-url.{region}.on.aws
-  { re: /^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$/, service: 'lambda' },
+  { re: new RegExp(`^${LABEL}\\.lambda-url\\.${REGION}\\.on\\.aws$`), service: 'lambda' },
   // AgentCore runtime (bedrock-agentcore.{region}…) and gateway ({id}.gateway.bedrock-agentcore.{region}…)
-  { re: /^(?:[a-z0-9-]+\.gateway\.)?bedrock-agentcore\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/, service: 'bedrock-agentcore' },
+  { re: new RegExp(`^(?:${LABEL}\\.gateway\\.)?bedrock-agentcore\\.${REGION}${AMAZONAWS}$`), service: 'bedrock-agentcore' },
+  // An interface VPC endpoint's own DNS name: vpce-{id}[-{zone}].{service}.{region}.vpce.amazonaws.com
+  // (execute-api for private APIs, bedrock-agentcore …)
+  { re: new RegExp(`^vpce-${LABEL}\\.(${LABEL})\\.${REGION}\\.vpce${AMAZONAWS}$`), service: (m) => m[1] as string },
   // AWS-hosted services on the api.aws domain: {service}.{region}.api.aws
-  { re: /^([a-z0-9-]+)\.([a-z0-9-]+)\.api\.aws$/, service: (m) => m[1] as string },
+  { re: new RegExp(`^(${LABEL})\\.${REGION}\\.api\\.aws$`), service: (m) => m[1] as string },
 ];
 
 export function inferAwsEndpoint(url: URL): AwsEndpointGuess | undefined {

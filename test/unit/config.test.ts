@@ -128,8 +128,32 @@ describe('inferAwsEndpoint', () => {
     ['https://bedrock-agentcore.us-east-1.amazonaws.com/runtimes/arn%3Aaws/invocations?qualifier=DEFAULT', 'bedrock-agentcore', 'us-east-1'],
     ['https://gw-1.gateway.bedrock-agentcore.eu-west-1.amazonaws.com/mcp', 'bedrock-agentcore', 'eu-west-1'],
     ['https://aws-mcp.us-east-1.api.aws/mcp', 'aws-mcp', 'us-east-1'],
+    // host labels with hyphens, as the README's own example has
+    ['https://secure-finance.execute-api.ap-southeast-1.amazonaws.com/prod/mcp', 'execute-api', 'ap-southeast-1'],
+    ['https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod/mcp', 'execute-api', 'cn-north-1'],
+    ['https://a1b2c3d4e5.execute-api.us-gov-west-1.amazonaws.com/prod/mcp', 'execute-api', 'us-gov-west-1'],
+    ['https://a1b2c3d4e5.execute-api.eu-west-1.api.aws/prod/mcp', 'execute-api', 'eu-west-1'],
+    // private APIs through a VPC endpoint: the Route 53 alias and the endpoint's own DNS names
+    ['https://a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.us-east-1.amazonaws.com/prod/mcp', 'execute-api', 'us-east-1'],
+    ['https://vpce-0123456789abcdef0-abcd1234.execute-api.us-east-1.vpce.amazonaws.com/prod/mcp', 'execute-api', 'us-east-1'],
+    ['https://vpce-0123456789abcdef0-abcd1234-us-east-1a.execute-api.us-east-1.vpce.amazonaws.com/prod/mcp', 'execute-api', 'us-east-1'],
+    ['https://vpce-0123456789abcdef0-abcd1234.bedrock-agentcore.eu-central-1.vpce.amazonaws.com/runtimes/x/invocations', 'bedrock-agentcore', 'eu-central-1'],
+    ['https://my-url-id-9.lambda-url.eu-west-1.on.aws/mcp', 'lambda', 'eu-west-1'],
+    ['https://my-gateway-a1b2c3.gateway.bedrock-agentcore.us-west-2.amazonaws.com/mcp', 'bedrock-agentcore', 'us-west-2'],
   ])('%s', (url, service, region) => {
     expect(inferAwsEndpoint(new URL(url))).toEqual({ service, region });
   });
   it('does not guess for custom domains', () => expect(inferAwsEndpoint(new URL('https://mcp.corp.example/mcp'))).toBeUndefined());
+  it.each([
+    'https://-bad.execute-api.us-east-1.amazonaws.com/p',
+    'https://x.execute-api.us-east-1.amazonaws.com.evil.example/p',
+    'https://x.execute-api.notaregion.amazonaws.com/p',
+    'https://a.b.execute-api.us-east-1.amazonaws.com/p',
+  ])('does not guess for %s', (url) => expect(inferAwsEndpoint(new URL(url))).toBeUndefined());
+  it("accepts the README's example endpoint without --service or --region", () => {
+    expect(cfg([], { MCP_ENDPOINT: 'https://secure-finance.execute-api.ap-southeast-1.amazonaws.com/prod/mcp', ASSUME_ROLE_ARN: 'arn:aws:iam::123456789012:role/mcp-finance-bot-role' }).sigv4).toMatchObject({
+      service: 'execute-api',
+      region: 'ap-southeast-1',
+    });
+  });
 });
