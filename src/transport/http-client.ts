@@ -3,6 +3,7 @@ import { UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { signAll, type AuthFailure, type OutgoingRequest, type Signer, type SignerVerdict } from '../signers/signer.js';
 import { sleep } from './abortable-sleep.js';
+import { readBody } from './read-body.js';
 import { describeNetworkError } from './network-errors.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
 
@@ -48,6 +49,11 @@ export class UpstreamResponse {
 
   text(): Promise<string> {
     return this.#data.body.text();
+  }
+
+  /** The whole body as one Buffer (a 50 MB result is held once, not as chunks + string). */
+  bytes(): Promise<Buffer> {
+    return readBody(this.chunks(), Number(this.header('content-length')));
   }
 
   /** Reads at most `limit` bytes as text and discards the rest. */
