@@ -4,7 +4,8 @@
  *
  * - nested: a stdin line of ~32 MiB nested brackets (inside the default line limit), then a
  *   ping: peak RSS of the proxy and how long the ping waits.
- * - big-json / big-sse: one 50 MB tool result (application/json, or one SSE event) while the
+ * - big-json / big-json-sized / big-sse: one 50 MB tool result (application/json chunked or
+ *   with a Content-Length, or one SSE event) while the
  *   client does not read stdout for 3 s, then drains it: peak RSS of the proxy, and whether
  *   the result arrived intact.
  *
@@ -40,10 +41,12 @@ async function startServer(): Promise<{ url: string; close(): void }> {
       return;
     }
     const msg = JSON.parse(body.toString('utf8')) as { method?: string; params?: { name?: string } };
-    if (msg.method === 'tools/call' && (msg.params?.name === 'big-json' || msg.params?.name === 'big-sse')) {
+    if (msg.method === 'tools/call' && msg.params?.name?.startsWith('big-')) {
       const text = JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'x'.repeat(RESULT_BYTES) }] } });
       if (msg.params.name === 'big-json') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(text); // chunked
+      } else if (msg.params.name === 'big-json-sized') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
       } else {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.end(`event: message\ndata: ${text}\n\n`);
@@ -61,14 +64,14 @@ async function startServer(): Promise<{ url: string; close(): void }> {
 
 interface Proxy {
   child: ChildProcessByStdio<Writable, Readable, null>;
-  /** Resolves with the raw line answering `id`. */
-  answer(id: number): Promise<string>;
+  /** Resolves with the raw line answering `id` (null: a line the proxy could not read). */
+  answer(id: number | null): Promise<string>;
   peakRssMb(): number;
 }
 
 function startProxy(url: string): Proxy {
   const child = spawn(process.execPath, [BIN], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MCP_ENDPOINT: url, MCP_LOG_LEVEL: 'error', NO_PROXY: '127.0.0.1' }, stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting = new Map<number, (line: string) => void>();
+  const waiting = new Map<number | null, (line: string) => void>();
   let parts: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
     let start = 0;
@@ -78,8 +81,8 @@ function startProxy(url: string): Proxy {
       const line = Buffer.concat(parts).toString('utf8');
       parts = [];
       start = nl + 1;
-      const id = (JSON.parse(line) as { id?: number }).id;
-      if (typeof id === 'number') waiting.get(id)?.(line);
+      const id = (JSON.parse(line) as { id?: number | null }).id;
+      if (id !== undefined) waiting.get(id)?.(line);
     }
     if (start < chunk.length) parts.push(chunk.subarray(start));
   });
@@ -101,7 +104,8 @@ async function nested(url: string): Promise<string> {
   const depth = Math.floor((32 * MB - head.length - 8) / 2);
   const line = head + '['.repeat(depth) + ']'.repeat(depth) + '}}}\n';
   const t0 = performance.now();
-  const nestedAnswer = p.answer(2);
+  // Answered by the server (forwarded) or, rejected unparsed, with id null.
+  const nestedAnswer = Promise.race([p.answer(2), p.answer(null)]);
   const pong = p.answer(3);
   p.child.stdin.write(line);
   send(p, { id: 3, method: 'ping' });
@@ -113,7 +117,7 @@ async function nested(url: string): Promise<string> {
   return `nested ${(line.length / MB).toFixed(1)} MiB line (depth ${depth}): ping answered after ${pingMs.toFixed(0)} ms; nested line answered with ${answer.error ? `error ${answer.error.code}` : 'a result'}; peak RSS ${peak.toFixed(0)} MB (idle ${before.toFixed(0)} MB)`;
 }
 
-async function big(url: string, name: 'big-json' | 'big-sse'): Promise<string> {
+async function big(url: string, name: string): Promise<string> {
   const p = startProxy(url);
   send(p, { id: 1, method: 'ping' });
   await p.answer(1);
@@ -134,9 +138,9 @@ async function big(url: string, name: 'big-json' | 'big-sse'): Promise<string> {
 
 const server = await startServer();
 const wanted = process.argv.slice(2);
-const all = ['nested', 'big-json', 'big-sse'];
+const all = ['nested', 'big-json', 'big-json-sized', 'big-sse'];
 for (const s of wanted.length ? wanted : all) {
-  console.log(s === 'nested' ? await nested(server.url) : await big(server.url, s as 'big-json' | 'big-sse'));
+  console.log(s === 'nested' ? await nested(server.url) : await big(server.url, s));
 }
 server.close();
 process.exit(0);
