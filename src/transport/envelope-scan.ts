@@ -280,3 +280,33 @@ export function scanEnvelope(bytes: Uint8Array): Envelope | undefined {
     return out as Envelope;
   }
 }
+
+/**
+ * Removes the whitespace between the tokens of valid JSON (scan it first), in place, and
+ * returns the shortened view: a pretty-printed message becomes one compact line without a
+ * second copy.
+ */
+export function compactJson(b: Buffer): Buffer {
+  let w = 0;
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    if (c === QUOTE) {
+      // The closing quote is the first one not preceded by an odd run of backslashes.
+      let q = i;
+      for (;;) {
+        q = b.indexOf(QUOTE, q + 1);
+        let k = q - 1;
+        while (b[k] === BACKSLASH) k--;
+        if ((q - 1 - k) % 2 === 0) break;
+      }
+      b.copyWithin(w, i, q + 1);
+      w += q + 1 - i;
+      i = q + 1;
+    } else {
+      if (WS[c] !== 1) b[w++] = c;
+      i++;
+    }
+  }
+  return b.subarray(0, w);
+}

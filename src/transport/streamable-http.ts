@@ -7,7 +7,7 @@ import { sessionTag, type Logger } from '../logging/logger.js';
 import type { OutgoingRequest } from '../signers/signer.js';
 import type { HttpClient, UpstreamResponse } from './http-client.js';
 import { sleep } from './abortable-sleep.js';
-import { JsonDepthError, scanEnvelope } from './envelope-scan.js';
+import { compactJson, JsonDepthError, scanEnvelope } from './envelope-scan.js';
 import { describeNetworkError } from './network-errors.js';
 import { SseParser, type SseEvent } from './sse-parser.js';
 
@@ -85,9 +85,9 @@ function utf8(raw: string | Uint8Array): Buffer {
  * One message as received → a stdout line and its routing info. Throws a SyntaxError when
  * it is not JSON and a JsonDepthError when it nests too deep: every line on stdout must be
  * valid JSON-RPC (MCP stdio transport), so nothing unchecked is forwarded. A server may
- * pretty-print, but stdio messages must be single lines; in valid JSON a raw CR or LF can
- * only be whitespace between tokens, so it becomes a space and the rest is forwarded byte
- * for byte. May rewrite `raw` in place (it is the caller's received copy).
+ * pretty-print, but stdio messages must be single lines: text with raw newlines is
+ * compacted (in valid JSON they can only be whitespace between tokens); other text is
+ * forwarded byte for byte. May rewrite `raw` in place (it is the caller's received copy).
  */
 function parseRemote(raw: string | Uint8Array): RemoteMessage {
   let bytes = utf8(raw);
@@ -97,8 +97,7 @@ function parseRemote(raw: string | Uint8Array): RemoteMessage {
   while (end > start && isJsonWs(bytes[end - 1])) end--;
   bytes = bytes.subarray(start, end);
   const envelope = scanEnvelope(bytes);
-  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) bytes[i] = 0x20;
-  for (let i = bytes.indexOf(CR); i !== -1; i = bytes.indexOf(CR, i + 1)) bytes[i] = 0x20;
+  if (bytes.includes(LF) || bytes.includes(CR)) bytes = compactJson(bytes);
   return { bytes, info: envelope === undefined ? undefined : describeMessage(envelope) };
 }
 

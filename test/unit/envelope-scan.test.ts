@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/json-depth.js';
-import { JsonDepthError, scanEnvelope } from '../../src/transport/envelope-scan.js';
+import { compactJson, JsonDepthError, scanEnvelope } from '../../src/transport/envelope-scan.js';
 
 const scan = (text: string) => scanEnvelope(Buffer.from(text, 'utf8'));
 
@@ -165,5 +165,17 @@ describe('scanEnvelope', () => {
     expect(scan(nest(MAX_JSON_DEPTH))).toEqual({ jsonrpc: '2.0', id: 1, result: true });
     expect(() => scan(nest(MAX_JSON_DEPTH + 1))).toThrow(JsonDepthError);
     expect(() => scan('['.repeat(10_000_000))).toThrow(JsonDepthError);
+  });
+});
+
+describe('compactJson', () => {
+  it('equals JSON.stringify of the parsed value for 2000 pretty-printed messages', () => {
+    const r = rng(5);
+    for (let n = 0; n < 2000; n++) {
+      const msg = message(r, n);
+      const pretty = Buffer.from(JSON.stringify(msg, null, n % 3));
+      scanEnvelope(pretty);
+      expect(compactJson(pretty).toString()).toBe(JSON.stringify(msg));
+    }
   });
 });
