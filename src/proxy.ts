@@ -71,7 +71,7 @@ export class Relay {
       }
       this.#pending.delete(key);
     }
-    await this.#writer.write(msg.text);
+    await this.#writer.write(msg.bytes);
   };
 
   /** One line from stdin. */

@@ -1,4 +1,5 @@
 import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR } from '../errors.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../json-depth.js';
 import { describeMessage, errorResponse, isJsonRpcId, type ClientMessageInfo } from '../jsonrpc.js';
 
 export type LineResult =
@@ -22,6 +23,11 @@ export function classifyLine(raw: Buffer): LineResult {
   let line = raw;
   if (line.length >= 3 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf) line = line.subarray(3);
   if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, -1);
+  // Before any decoding or parsing: JSON.parse of a line of deeply nested brackets costs
+  // far more memory and time than the line itself.
+  if (exceedsJsonDepth(line)) {
+    return invalid(JSONRPC_INVALID_REQUEST, null, `invalid request: the message nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels, over the proxy's limit`, 'too-deep');
+  }
   let text: string;
   try {
     text = decoder.decode(line);

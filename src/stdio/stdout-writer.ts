@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 
 const LARGE = 64 * 1024;
+const NEWLINE = Buffer.from('\n');
 
 /**
  * The only writer of fd 1 (DESIGN.md principle 4). Writes one JSON-RPC message per line
@@ -21,8 +22,11 @@ export class StdoutWriter {
     });
   }
 
-  /** Resolves when the stream can take more; callers producing many messages await it. */
-  write(line: string): Promise<void> {
+  /**
+   * Resolves when the stream can take more; callers producing many messages await it. A
+   * Buffer is handed to the pipe as is (no copy while the client is slow to read).
+   */
+  write(line: string | Buffer): Promise<void> {
     if (this.#closed) return Promise.resolve();
     if (!this.#writeLine(line) && this.#waiting === undefined) {
       this.#waiting = new Promise((resolve) => {
@@ -39,8 +43,8 @@ export class StdoutWriter {
     return this.#waiting ?? Promise.resolve();
   }
 
-  #writeLine(line: string): boolean {
-    if (line.length < LARGE) return this.out.write(line + '\n');
+  #writeLine(line: string | Buffer): boolean {
+    if (line.length < LARGE) return this.out.write(typeof line === 'string' ? line + '\n' : Buffer.concat([line, NEWLINE]));
     // A multi-megabyte result: no concatenated copy just to append the newline.
     this.out.cork();
     this.out.write(line);

@@ -8,6 +8,7 @@ import { signAll, type AuthFailure, type OutgoingRequest, type Signer, type Sign
 import { sleep } from './abortable-sleep.js';
 import { ConnectionBudget, type Lane } from './connection-budget.js';
 import { ACCEPT_ENCODING, decodeBody, parseContentEncoding } from './content-encoding.js';
+import { readBody } from './read-body.js';
 import { describeNetworkError } from './network-errors.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
 
@@ -62,8 +63,10 @@ export class UpstreamResponse {
     return (this.#decoded ?? this.#data.body) as AsyncIterable<Buffer>;
   }
 
-  text(): Promise<string> {
-    return this.#decoded === undefined ? this.#data.body.text() : readText(this.#decoded);
+  /** The whole body as one Buffer (a 50 MB result is held once, not as chunks + string). */
+  bytes(): Promise<Buffer> {
+    // Content-Length counts the encoded bytes: it sizes the buffer only for a plain body.
+    return readBody(this.chunks(), this.#decoded === undefined ? Number(this.header('content-length')) : Number.NaN);
   }
 
   /** Reads at most `limit` bytes as text and discards the rest. */
@@ -99,13 +102,6 @@ export class UpstreamResponse {
     if (body.closed) fn();
     else body.once('close', fn);
   }
-}
-
-async function readText(body: Readable): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const chunk of body) parts.push(chunk as Buffer);
-  // TextDecoder drops a BOM, as undici's text() does.
-  return new TextDecoder().decode(Buffer.concat(parts));
 }
 
 const AUTH_BODY_LIMIT = 8 * 1024;

@@ -1,12 +1,22 @@
 /** One dispatched server-sent event (HTML Living Standard, "Parsing an event stream"). */
 export interface SseEvent {
   readonly event: string;
-  readonly data: string;
+  /** The data as UTF-8 bytes: a message is relayed as bytes, never decoded whole. */
+  readonly data: Buffer;
 }
+
+const LF = 0x0a;
+const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+const NEWLINE = Buffer.from('\n');
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Incremental text/event-stream parser. Works on chunks as they arrive and never holds more
  * than the event being assembled, so a long stream costs no memory (failure-catalogue I4).
+ * It splits bytes, not decoded text: CR and LF never occur inside a UTF-8 sequence, and a
+ * 50 MB data line then costs one copy instead of strings, joins and a re-encoding.
  * Tracks the last event id and the server's `retry:` for resumption (MCP 2025-11-25
  * transports: "Resumability and Redelivery").
  */
@@ -16,52 +26,57 @@ export class SseParser {
   /** True once any event carried an id: the stream can then be resumed with GET. */
   sawId = false;
 
-  readonly #decoder = new TextDecoder('utf-8');
-  #partial: string[] = [];
+  /** Pieces of the line being assembled (subarrays of the chunks received). */
+  #partial: Buffer[] = [];
   #skipLeadingLf = false;
-  #first = true;
-  #data: string[] = [];
+  /** Until the first 3 bytes are seen: a leading BOM is dropped, once (HTML standard). */
+  #head: Buffer | undefined = Buffer.alloc(0);
+  #data: Buffer[] = [];
   #event = '';
   #pendingId: string | undefined;
 
   push(chunk: Uint8Array): SseEvent[] {
-    return this.#feed(this.#decoder.decode(chunk, { stream: true }));
+    let s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (this.#head !== undefined) {
+      s = this.#head.length === 0 ? s : Buffer.concat([this.#head, s]);
+      if (s.length < BOM.length && BOM.subarray(0, s.length).equals(s)) {
+        this.#head = s;
+        return [];
+      }
+      this.#head = undefined;
+      if (s.subarray(0, BOM.length).equals(BOM)) s = s.subarray(BOM.length);
+    }
+    return this.#feed(s);
   }
 
   end(): SseEvent[] {
-    const out = this.#feed(this.#decoder.decode());
     // A final event without a blank line is discarded, as the standard says.
-    return out;
+    return [];
   }
 
-  #feed(text: string): SseEvent[] {
+  #feed(s: Buffer): SseEvent[] {
     const out: SseEvent[] = [];
-    let s = text;
-    if (this.#first && s.length > 0) {
-      this.#first = false;
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-    }
     let i = 0;
-    if (this.#skipLeadingLf && s.charCodeAt(0) === 0x0a) i = 1;
+    if (this.#skipLeadingLf && s[0] === LF) i = 1;
     this.#skipLeadingLf = false;
     // Next LF / CR at or after i, found with indexOf (native) and cached until passed:
     // -2 = not searched yet, -1 = none left in this chunk.
     let lf = -2;
     let cr = -2;
     while (i < s.length) {
-      if (lf !== -1 && lf < i) lf = s.indexOf('\n', i);
-      if (cr !== -1 && cr < i) cr = s.indexOf('\r', i);
+      if (lf !== -1 && lf < i) lf = s.indexOf(LF, i);
+      if (cr !== -1 && cr < i) cr = s.indexOf(CR, i);
       let j = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       if (j === -1) {
-        this.#partial.push(s.slice(i));
+        this.#partial.push(s.subarray(i));
         break;
       }
-      const piece = s.slice(i, j);
-      const line = this.#partial.length === 0 ? piece : this.#partial.join('') + piece;
+      const piece = s.subarray(i, j);
+      const line = this.#partial.length === 0 ? piece : Buffer.concat([...this.#partial, piece]);
       this.#partial = [];
       if (j === cr) {
         if (j + 1 < s.length) {
-          if (s.charCodeAt(j + 1) === 0x0a) j++;
+          if (s[j + 1] === LF) j++;
         } else {
           this.#skipLeadingLf = true;
         }
@@ -73,26 +88,30 @@ export class SseParser {
     return out;
   }
 
-  #line(line: string): SseEvent | undefined {
-    if (line === '') return this.#dispatch();
-    if (line.charCodeAt(0) === 0x3a) return undefined; // ":" comment (keep-alives)
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+  #line(line: Buffer): SseEvent | undefined {
+    if (line.length === 0) return this.#dispatch();
+    if (line[0] === COLON) return undefined; // ":" comment (keep-alives)
+    const colon = line.indexOf(COLON);
+    const field = (colon === -1 ? line : line.subarray(0, colon)).toString('latin1');
+    let value = colon === -1 ? line.subarray(line.length) : line.subarray(colon + 1);
+    if (value[0] === SPACE) value = value.subarray(1);
     switch (field) {
       case 'data':
         this.#data.push(value);
         break;
       case 'event':
-        this.#event = value;
+        this.#event = value.toString('utf8');
         break;
-      case 'id':
-        if (!value.includes('\0')) this.#pendingId = value;
+      case 'id': {
+        const id = value.toString('utf8');
+        if (!id.includes('\0')) this.#pendingId = id;
         break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.retryMs = Number(value);
+      }
+      case 'retry': {
+        const retry = value.toString('latin1');
+        if (/^\d+$/.test(retry)) this.retryMs = Number(retry);
         break;
+      }
       default:
         break;
     }
@@ -108,9 +127,11 @@ export class SseParser {
     }
     const event = this.#event || 'message';
     this.#event = '';
-    const data = this.#data.join('\n');
+    const lines = this.#data;
     this.#data = [];
+    // One data line (the usual case) is passed on as is; several are joined with LF.
+    const data = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines.flatMap((l, k) => (k === 0 ? [l] : [NEWLINE, l])));
     // The standard dispatches nothing for an empty data buffer (priming events).
-    return data === '' ? undefined : { event, data };
+    return data.length === 0 ? undefined : { event, data };
   }
 }

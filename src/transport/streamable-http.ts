@@ -1,28 +1,40 @@
+import { isUtf8 } from 'node:buffer';
 import { setMaxListeners } from 'node:events';
 import { ProtocolError, ProxyError, UpstreamHttpError } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../json-depth.js';
 import { describeMessage, type ClientMessageInfo } from '../jsonrpc.js';
 import { sessionTag, type Logger } from '../logging/logger.js';
 import { safeUrl } from '../logging/safe-url.js';
 import type { OutgoingRequest } from '../signers/signer.js';
 import type { HttpClient, UpstreamResponse } from './http-client.js';
 import { sleep } from './abortable-sleep.js';
-import { scanEnvelope } from './envelope-scan.js';
+import { compactJson, JsonDepthError, scanEnvelope } from './envelope-scan.js';
 import { describeNetworkError } from './network-errors.js';
-import { SseParser } from './sse-parser.js';
+import { SseParser, type SseEvent } from './sse-parser.js';
 
-/** A message from the remote, ready for stdout: `text` is one line of JSON. */
+/**
+ * A message from the remote, ready for stdout: `bytes` is one line of valid JSON (UTF-8,
+ * no newline). Bytes, not a string: a 50 MB result then exists once in memory, from the
+ * socket to the stdout pipe.
+ */
 export interface RemoteMessage {
-  readonly text: string;
+  readonly bytes: Buffer;
   readonly info: ClientMessageInfo | undefined;
 }
 
-/** The whole value of a message (parsed on demand: large ones are only scanned). */
+/** The whole value of a message (parsed on demand: messages are only scanned). */
 function messageValue(msg: RemoteMessage): unknown {
-  return JSON.parse(msg.text);
+  return JSON.parse(msg.bytes.toString('utf8'));
 }
 
 /** Hands a message to the client; resolves when stdout can take more (backpressure). */
 export type Deliver = (msg: RemoteMessage) => Promise<void>;
+
+/** How reading an event stream ended: the error that broke it, an event not relayed. */
+interface SseOutcome {
+  broken?: unknown;
+  rejected?: ProtocolError;
+}
 
 /** The server answered 404 to a request that carried our session id (spec: session expired). */
 class SessionExpiredError extends ProtocolError {
@@ -56,24 +68,46 @@ function clampRetry(ms: number | undefined, fallback: number): number {
   return ms === undefined ? fallback : Math.min(60_000, Math.max(500, ms));
 }
 
-/** Above this size a message is scanned for its envelope instead of parsed whole. */
-const SCAN_THRESHOLD = 256 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
+
+function isJsonWs(c: number | undefined): boolean {
+  return c === 0x20 || c === LF || c === CR || c === 0x09;
+}
+
+/** The bytes of a message as UTF-8: invalid sequences become U+FFFD, as a text decoder makes them. */
+function utf8(raw: string | Uint8Array): Buffer {
+  if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+  return isUtf8(b) ? b : Buffer.from(b.toString('utf8'), 'utf8');
+}
 
 /**
- * One message's text as received → a stdout line and its routing info. Throws when the text
- * is not JSON. A server may pretty-print, but stdio messages must be single lines (MCP stdio
- * transport); raw newlines can only be whitespace between tokens, so text without them is
- * forwarded byte for byte.
+ * One message as received → a stdout line and its routing info. Throws a SyntaxError when
+ * it is not JSON and a JsonDepthError when it nests too deep: every line on stdout must be
+ * valid JSON-RPC (MCP stdio transport), so nothing unchecked is forwarded. A server may
+ * pretty-print, but stdio messages must be single lines: text with raw newlines is
+ * compacted (in valid JSON they can only be whitespace between tokens); other text is
+ * forwarded byte for byte. May rewrite `raw` in place (it is the caller's received copy).
  */
-function parseRemote(raw: string): RemoteMessage {
-  const text = raw.trim();
-  const multiline = text.includes('\n') || text.includes('\r');
-  if (text.length > SCAN_THRESHOLD && !multiline) {
-    const envelope = scanEnvelope(text);
-    if (envelope !== undefined) return { text, info: describeMessage(envelope) };
+function parseRemote(raw: string | Uint8Array): RemoteMessage {
+  let bytes = utf8(raw);
+  let start = 0;
+  let end = bytes.length;
+  while (start < end && isJsonWs(bytes[start])) start++;
+  while (end > start && isJsonWs(bytes[end - 1])) end--;
+  bytes = bytes.subarray(start, end);
+  const envelope = scanEnvelope(bytes);
+  if (bytes.includes(LF) || bytes.includes(CR)) bytes = compactJson(bytes);
+  return { bytes, info: envelope === undefined ? undefined : describeMessage(envelope) };
+}
+
+/** The error for a server body that cannot be relayed (the request it answers gets it). */
+function unrelayable(err: unknown, what: string): ProtocolError {
+  if (err instanceof JsonDepthError) {
+    return new ProtocolError('ESP_JSON_TOO_DEEP', `the server sent ${what} nested deeper than ${MAX_JSON_DEPTH} levels; the proxy does not relay it`, { hint: 'check the server logs' });
   }
-  const value: unknown = JSON.parse(text);
-  return { text: multiline ? JSON.stringify(value) : text, info: describeMessage(value) };
+  return new ProtocolError('ESP_BAD_JSON', `the server sent ${what} that is not JSON`, { hint: 'check the server logs' });
 }
 
 function hintForStatus(status: number): string {
@@ -266,21 +300,28 @@ export class StreamableHttpTransport {
       // A request's stream is done once its response is in, whether or not the server ends it
       // (spec: it SHOULD); otherwise each answered call would pin a socket for good.
       const done = info.kind === 'request' ? isAnswered : undefined;
-      let broken = await this.#readSse(res, parser, deliver, signal, done);
-      if (!isAnswered()) broken = (await this.#resume(parser, deliver, isAnswered, signal)) ?? broken;
-      // The stream broke before the answer and could not be resumed: say so, not "the
-      // server did not answer" (the relay's fallback).
-      if (broken !== undefined && !isAnswered() && !signal.aborted) throw describeNetworkError(broken, this.#endpoint);
+      let { broken, rejected } = await this.#readSse(res, parser, deliver, signal, done);
+      if (!isAnswered()) {
+        const resumed = await this.#resume(parser, deliver, isAnswered, signal);
+        broken = resumed.broken ?? broken;
+        rejected = resumed.rejected ?? rejected;
+      }
+      if (isAnswered() || signal.aborted) return;
+      // An event that could not be relayed was most likely the answer: say so, as for a
+      // JSON body. A stream that broke before the answer and could not be resumed: say
+      // that, not "the server did not answer" (the relay's fallback).
+      if (rejected !== undefined) throw rejected;
+      if (broken !== undefined) throw describeNetworkError(broken, this.#endpoint);
       return;
     }
     if (type.startsWith('application/json')) {
-      let text: string;
+      let body: Buffer;
       try {
-        text = await res.text();
+        body = await res.bytes();
       } catch (err) {
         throw describeNetworkError(err, this.#endpoint);
       }
-      await this.#deliverJson(text, deliver);
+      await this.#deliverJson(body, deliver);
       return;
     }
     const rest = await res.textCapped(1).catch(() => '');
@@ -291,53 +332,64 @@ export class StreamableHttpTransport {
     });
   }
 
-  async #deliverJson(text: string, deliver: Deliver): Promise<void> {
+  async #deliverJson(raw: Buffer, deliver: Deliver): Promise<void> {
+    // A UTF-8 BOM before the JSON is dropped, as a text decoder drops it.
+    const body = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
     let messages: RemoteMessage[];
     try {
-      if (text.trimStart().startsWith('[')) {
-        // A batch (2025-03-26 allowed them): one line per message.
-        messages = (JSON.parse(text) as unknown[]).map((m) => ({ text: JSON.stringify(m), info: describeMessage(m) }));
+      const single = parseRemote(body);
+      if (single.info === undefined && single.bytes[0] === 0x5b) {
+        // A batch (2025-03-26 allowed them), checked by the scan: one line per message.
+        messages = (JSON.parse(single.bytes.toString('utf8')) as unknown[]).map((m) => ({ bytes: Buffer.from(JSON.stringify(m)), info: describeMessage(m) }));
       } else {
-        messages = [parseRemote(text)];
+        messages = [single];
       }
-    } catch {
-      throw new ProtocolError('ESP_BAD_JSON', 'the server sent a response body that is not JSON', { hint: 'check the server logs' });
+    } catch (err) {
+      throw unrelayable(err, 'a response body');
     }
     for (const m of messages) await deliver(m);
   }
 
   /**
-   * Streams SSE events to `deliver` one at a time; never accumulates the stream. Returns the
-   * error that broke the stream, if one did (not when `signal` aborted it).
+   * Streams SSE events to `deliver` one at a time; never accumulates the stream. Reports the
+   * error that broke the stream, if one did (not when `signal` aborted it), and the last
+   * event that could not be relayed.
    */
-  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver, signal: AbortSignal, done?: () => boolean): Promise<unknown> {
+  async #readSse(res: UpstreamResponse, parser: SseParser, deliver: Deliver, signal: AbortSignal, done?: () => boolean): Promise<SseOutcome> {
+    const outcome: SseOutcome = {};
+    const relay = async (events: SseEvent[]) => {
+      for (const ev of events) outcome.rejected = (await this.#deliverEvent(ev.event, ev.data, deliver)) ?? outcome.rejected;
+    };
     try {
       for await (const chunk of res.chunks()) {
-        for (const ev of parser.push(chunk)) await this.#deliverEvent(ev.event, ev.data, deliver);
+        await relay(parser.push(chunk));
         if (done?.()) {
           res.discard();
-          return undefined;
+          return outcome;
         }
       }
-      for (const ev of parser.end()) await this.#deliverEvent(ev.event, ev.data, deliver);
-      return undefined;
+      await relay(parser.end());
     } catch (err) {
-      if (signal.aborted) return undefined;
+      if (signal.aborted) return outcome;
       this.#log.warn({ code: (err as { code?: string }).code, resumable: parser.sawId }, 'event stream from the server broke off');
-      return err;
+      outcome.broken = err;
     }
+    return outcome;
   }
 
-  async #deliverEvent(event: string, data: string, deliver: Deliver): Promise<void> {
-    if (event !== 'message' || data === '') return; // priming and keep-alive events carry no message
+  /** Relays one event; returns the error when its data cannot be relayed (it is dropped). */
+  async #deliverEvent(event: string, data: Buffer, deliver: Deliver): Promise<ProtocolError | undefined> {
+    if (event !== 'message' || data.length === 0) return undefined; // priming and keep-alive events carry no message
     let msg: RemoteMessage;
     try {
       msg = parseRemote(data);
-    } catch {
-      this.#log.warn({ bytes: data.length }, 'dropped an event that is not JSON');
-      return;
+    } catch (err) {
+      const rejected = unrelayable(err, 'an event');
+      this.#log.warn({ bytes: data.length, code: rejected.code }, 'dropped an event that cannot be relayed');
+      return rejected;
     }
     await deliver(msg);
+    return undefined;
   }
 
   /**
@@ -345,11 +397,11 @@ export class StreamableHttpTransport {
    * Last-Event-ID (MCP 2025-11-25 "Resumability and Redelivery"; servers may close after
    * priming and expect the client to poll).
    */
-  async #resume(parser: SseParser, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal): Promise<unknown> {
-    let broken: unknown;
+  async #resume(parser: SseParser, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal): Promise<SseOutcome> {
+    const outcome: SseOutcome = {};
     for (let attempt = 0; attempt < RESUME_ATTEMPTS && !isAnswered() && parser.sawId && parser.lastEventId !== undefined; attempt++) {
       await sleep(clampRetry(parser.retryMs, 500), signal);
-      if (signal.aborted) return undefined;
+      if (signal.aborted) return {};
       const headers = this.#headers(undefined);
       headers.accept = 'text/event-stream';
       headers['last-event-id'] = parser.lastEventId;
@@ -357,16 +409,18 @@ export class StreamableHttpTransport {
       if (!res.ok || !(res.header('content-type') ?? '').startsWith('text/event-stream')) {
         res.discard();
         this.#log.warn({ status: res.status }, 'the server refused to resume a broken stream');
-        return broken;
+        return outcome;
       }
       const cursor = parser.lastEventId;
-      broken = await this.#readSse(res, parser, deliver, signal, isAnswered);
+      const next = await this.#readSse(res, parser, deliver, signal, isAnswered);
+      outcome.broken = next.broken;
+      outcome.rejected = next.rejected ?? outcome.rejected;
       // A clean end that moved the cursor is a server polling us along (2025-11-25 servers
       // behind gateways with short limits), not a failure: keep following it. The client's
       // notifications/cancelled still ends this loop through `signal`.
-      if (broken === undefined && parser.lastEventId !== cursor) attempt = -1;
+      if (next.broken === undefined && parser.lastEventId !== cursor) attempt = -1;
     }
-    return broken;
+    return outcome;
   }
 
   async #httpError(res: UpstreamResponse, info: ClientMessageInfo, deliver: Deliver): Promise<ProxyError> {

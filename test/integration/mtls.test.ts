@@ -88,7 +88,7 @@ function client(cfg: Config, log: CapturedLog = captureLog()): { http: HttpClien
 
 async function post(http: HttpClient, url: string): Promise<{ cn: string; authorized: boolean }> {
   const res = await http.send({ method: 'POST', url: new URL(url), headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode('{}') });
-  return JSON.parse(await res.text()) as { cn: string; authorized: boolean };
+  return JSON.parse((await res.bytes()).toString("utf8")) as { cn: string; authorized: boolean };
 }
 
 async function failure(http: HttpClient, url: string): Promise<UpstreamNetworkError> {

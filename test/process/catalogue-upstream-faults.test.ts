@@ -110,7 +110,7 @@ describe('C3 connection reset / socket destroyed', () => {
 
   // A socket error on a JSON body surfaces as "internal error (SocketError)" with data.code
   // ESP_INTERNAL instead of the network diagnosis given for the same reset before headers:
-  // UpstreamResponse.text() does not map undici's body errors (see the audit report).
+  // UpstreamResponse.bytes() does not map undici's body errors (see the audit report).
   it('mid JSON body: the error is classified as a network failure, not an internal error', async () => {
     const { p } = await setup({
       onRequest: (m, res) => {

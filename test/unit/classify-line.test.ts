@@ -24,6 +24,12 @@ describe('classifyLine', () => {
   it('wrong jsonrpc version is -32600', () => expect(reply('{"jsonrpc":"1.0","id":4,"method":"ping"}')).toMatchObject({ id: 4, error: { code: -32600 } }));
   it('a request with id null is -32600', () => expect(reply('{"jsonrpc":"2.0","id":null,"method":"ping"}').error.code).toBe(-32600));
   it('a scalar is -32600', () => expect(reply('42').error.code).toBe(-32600));
+  it('nesting over the limit is -32600 with id null, unparsed', () => {
+    const r = reply(`{"jsonrpc":"2.0","id":1,"method":"x","params":${'['.repeat(1000)}${']'.repeat(1000)}}`);
+    expect(r).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(r.error.message).toContain('deeper than 1000 levels');
+    expect(c(`{"jsonrpc":"2.0","id":1,"method":"x","params":${'['.repeat(999)}${']'.repeat(999)}}`).kind).toBe('message');
+  });
 
   it('skips blank and whitespace lines', () => {
     expect(c('').kind).toBe('skip');

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser } from '../../src/transport/sse-parser.js';
+import { SseParser, type SseEvent } from '../../src/transport/sse-parser.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
+/** Events with their data decoded, for comparison. */
+const decoded = (evs: SseEvent[]) => evs.map((e) => ({ event: e.event, data: e.data.toString('utf8') }));
 
 describe('SseParser', () => {
   it('parses events split at any byte, including inside a multi-byte character and CRLF', () => {
@@ -10,7 +12,7 @@ describe('SseParser', () => {
     for (let cut = 1; cut < bytes.length; cut++) {
       const p = new SseParser();
       const evs = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut)), ...p.end()];
-      expect(evs).toEqual([
+      expect(decoded(evs)).toEqual([
         { event: 'message', data: '{"a":"é🚀"}' },
         { event: 'message', data: 'x\ny' },
       ]);
@@ -37,7 +39,7 @@ describe('SseParser', () => {
 
   it('handles a lone CR as a line end and a BOM at the start', () => {
     const p = new SseParser();
-    expect(p.push(enc('\ufeffdata: a\r\rdata: b\r\r'))).toEqual([
+    expect(decoded(p.push(enc('\ufeffdata: a\r\rdata: b\r\r')))).toEqual([
       { event: 'message', data: 'a' },
       { event: 'message', data: 'b' },
     ]);
@@ -45,7 +47,15 @@ describe('SseParser', () => {
 
   it('keeps the event name for non-message events', () => {
     const p = new SseParser();
-    expect(p.push(enc('event: endpoint\ndata: /x\n\n'))).toEqual([{ event: 'endpoint', data: '/x' }]);
+    expect(decoded(p.push(enc('event: endpoint\ndata: /x\n\n')))).toEqual([{ event: 'endpoint', data: '/x' }]);
+  });
+
+  it('drops a BOM split across chunks, only at the start of the stream', () => {
+    const p = new SseParser();
+    const bytes = enc('\ufeffdata: a\n\n\ufeffdata: b\n\n');
+    expect([...p.push(bytes.subarray(0, 1)), ...p.push(bytes.subarray(1, 2))]).toEqual([]);
+    // The second BOM is part of a field name ("\ufeffdata"), which is ignored.
+    expect(decoded(p.push(bytes.subarray(2)))).toEqual([{ event: 'message', data: 'a' }]);
   });
 
   it('drops an unterminated final event', () => {
