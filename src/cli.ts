@@ -52,14 +52,25 @@ export async function run(config: Config, check: boolean): Promise<void> {
   // Before the first log line, which prints the endpoint URL: a configured secret may sit in
   // its path. Secrets read later (token files, helper output, proxy URL) register themselves.
   for (const value of [config.bearer?.token, ...config.headers.map(([, v]) => v)]) registerSecret(value);
-  const log = createLogger(config.log.level, config.log.file);
+  let log: Logger;
+  try {
+    log = createLogger(config.log.level, config.log.file);
+  } catch (err) {
+    return failStartup(err, { answerClient: !check });
+  }
   logStartup(log, config);
   let relay: Relay | undefined;
   let http: HttpClient;
   try {
     const dispatcher = createDispatcher(config, log);
     const signers = await buildSignerChain(config, log);
-    http = new HttpClient({ dispatcher, signers, logger: log, maxConnections: config.network.maxConnections });
+    http = new HttpClient({
+      dispatcher,
+      signers,
+      logger: log,
+      clientCertificate: config.tls.clientCert !== undefined || config.tls.clientPfx !== undefined,
+      maxConnections: config.network.maxConnections,
+    });
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     log.flush?.();

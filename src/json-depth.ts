@@ -8,6 +8,17 @@ export const MAX_JSON_DEPTH = 1000;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/** The index of the quote that closes the string opening at `open`: the first one not preceded by an odd run of backslashes; -1 if none. */
+export function closingQuote(b: Buffer, open: number): number {
+  for (let q = open; ;) {
+    q = b.indexOf(QUOTE, q + 1);
+    if (q === -1) return -1;
+    let k = q - 1;
+    while (b[k] === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) return q;
+  }
+}
+
 /**
  * Whether the JSON text in `bytes` opens more than `max` arrays/objects at once. Only
  * brackets outside strings count; strings are skipped with indexOf, so the check costs a
@@ -23,15 +34,8 @@ export function exceedsJsonDepth(bytes: Uint8Array, max = MAX_JSON_DEPTH): boole
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
     } else if (c === QUOTE) {
-      // Find the closing quote: one not preceded by an odd run of backslashes.
-      for (;;) {
-        const q = b.indexOf(QUOTE, i + 1);
-        if (q === -1) return false;
-        let slashes = 0;
-        for (let k = q - 1; b[k] === BACKSLASH; k--) slashes++;
-        i = q;
-        if (slashes % 2 === 0) break;
-      }
+      i = closingQuote(b, i);
+      if (i === -1) return false;
     }
   }
   return false;

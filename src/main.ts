@@ -5,6 +5,7 @@
  */
 import { parseCliArgs, type CliArgs } from './config/args.js';
 import type { Config } from './config/config.js';
+import { ProxyError } from './errors.js';
 import { failStartup } from './startup-error.js';
 
 async function main(): Promise<void> {
@@ -26,8 +27,17 @@ async function main(): Promise<void> {
   } catch (err) {
     return failStartup(err, { answerClient: !argv.includes('--check') });
   }
-  const { run } = await import('./cli.js');
-  await run(config, args.check);
+  try {
+    const { run } = await import('./cli.js');
+    await run(config, args.check);
+  } catch (err) {
+    // A missing or broken dependency (a partial install), or a start-up step that threw:
+    // still a message and an answer the host can show, not a stack trace.
+    const known = err instanceof ProxyError ? err : new ProxyError('ESP_START', `failed to start (${err instanceof Error ? err.name : 'error'}${(err as { code?: unknown })?.code ? ` ${String((err as { code?: unknown }).code)}` : ''})`, {
+      hint: 'reinstall the package (npm install, or clear the npx cache) and run it again with --debug',
+    });
+    return failStartup(known, { answerClient: !args.check });
+  }
 }
 
 await main();

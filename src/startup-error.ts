@@ -1,4 +1,5 @@
 import { ProxyError, toJsonRpcError } from './errors.js';
+import { scrubSecrets } from './logging/safe-url.js';
 
 /**
  * How long a failed start waits for the host's first request. Hosts write `initialize` as
@@ -10,7 +11,8 @@ const MAX_SCAN_BYTES = 1024 * 1024;
 
 /** The two-line stderr form: what failed, then the fix. */
 function stderrText(err: unknown): string {
-  if (err instanceof ProxyError) return `mcp-signing-proxy: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`;
+  // Scrubbed like the JSON-RPC answer: errors from signer or TLS set-up come after secrets are known.
+  if (err instanceof ProxyError) return `mcp-signing-proxy: ${scrubSecrets(err.message)}\n${err.hint ? `  fix: ${scrubSecrets(err.hint)}\n` : ''}`;
   return `mcp-signing-proxy: failed to start (${err instanceof Error ? err.name : 'error'})\n`;
 }
 
@@ -45,7 +47,8 @@ function firstRequestId(input: NodeJS.ReadStream, waitMs: number): Promise<strin
 function requestId(line: string): string | number | undefined {
   let msg: unknown;
   try {
-    msg = JSON.parse(line);
+    // As the relay reads lines: a BOM and a CR line end are not part of the message.
+    msg = JSON.parse(line.replace(/^\uFEFF/, '').replace(/\r$/, ''));
   } catch {
     return undefined;
   }

@@ -209,7 +209,10 @@ function sigv4Config(args: CliArgs, e: Env, endpoint: URL, roleArn: string | und
   let assumeRole: AssumeRoleConfig | undefined;
   if (roleArn !== undefined) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/.test(roleArn)) {
-      throw new ConfigError(`--role-arn / ASSUME_ROLE_ARN "${roleArn}" is not an IAM role ARN`, 'use arn:aws:iam::<account-id>:role/<name>');
+      // Quoted only when it looks like an ARN: a key pasted into the wrong variable must not
+      // be echoed into the host's (and the model's) view.
+      const shown = /^arn:[\w:/+=,.@-]{0,200}$/.test(roleArn) ? ` "${roleArn}"` : '';
+      throw new ConfigError(`--role-arn / ASSUME_ROLE_ARN${shown} is not an IAM role ARN`, 'use arn:aws:iam::<account-id>:role/<name>');
     }
     const sessionName = args.roleSessionName ?? env(e, 'ASSUME_ROLE_SESSION_NAME') ?? defaultRoleSessionName(currentUser(e));
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {

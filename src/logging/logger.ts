@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
-import { ProxyError } from '../errors.js';
+import { ConfigError, ProxyError } from '../errors.js';
 import { LogSink } from './log-sink.js';
 
 export type { Logger };
@@ -14,11 +14,7 @@ export type { Logger };
  * A log file is created 0600 (failure-catalogue H5).
  */
 export function createLogger(level: LogLevel, file?: string): Logger {
-  const dest = file === undefined
-    ? LogSink.stderr()
-    : pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 });
-  // `mode` applies only when the file is created; an existing one is tightened too (H5).
-  if (file !== undefined) chmodSync(file, 0o600);
+  const dest = file === undefined ? LogSink.stderr() : openLogFile(file);
   return pino(
     {
       level,
@@ -33,6 +29,18 @@ export function createLogger(level: LogLevel, file?: string): Logger {
     },
     dest,
   );
+}
+
+/** The --log-file destination, created 0600; a path that cannot be opened is a setting error. */
+function openLogFile(file: string): ReturnType<typeof pino.destination> {
+  try {
+    const dest = pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 });
+    // `mode` applies only when the file is created; an existing one is tightened too.
+    chmodSync(file, 0o600);
+    return dest;
+  } catch (err) {
+    throw new ConfigError(`--log-file / MCP_LOG_FILE ${file} cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'point it at a file in a writable directory, or unset it to log to stderr');
+  }
 }
 
 /**

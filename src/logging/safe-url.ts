@@ -17,26 +17,36 @@ const MASK = '…';
 // Shorter values would match ordinary words, numbers and path names ("mcp", "true", "443");
 // a credential that short protects nothing anyway.
 const MIN_SECRET_LENGTH = 6;
-// A token file that is rewritten and a headers helper that is re-run add values over time;
-// the oldest are dropped first (they have expired by then) so the set stays small.
-const MAX_SECRETS = 64;
+// A rotating source (a token file, a headers helper, refreshed AWS keys) keeps its current
+// value and the one before it (requests signed with it may still fail and be reported), so
+// the set stays small however long the proxy runs; values without a source never expire.
+const KEPT_PER_SOURCE = 2;
 
-/** Registered values in insertion order, and one case-insensitive pattern over all of them. */
-const secrets: string[] = [];
+/** Values without a source (configured once at start-up), and per rotating source its newest values. */
+const fixed = new Set<string>();
+const rotating = new Map<string, string[]>();
 let pattern: RegExp | undefined;
 
 /**
  * Remembers a value the proxy holds as a secret so that nothing printed through this module
- * can contain it. The values stay in this closure: nothing reads them back but the matcher.
+ * can contain it. The values stay in this module: nothing reads them back but the matcher.
+ * `source` names a rotating secret (e.g. "bearer-token-file"): its new value replaces the
+ * older ones instead of adding up.
  */
-export function registerSecret(value: string | undefined): void {
+export function registerSecret(value: string | undefined, source?: string): void {
   const v = value?.trim();
-  if (v === undefined || v.length < MIN_SECRET_LENGTH || secrets.includes(v)) return;
-  secrets.push(v);
-  if (secrets.length > MAX_SECRETS) secrets.shift();
+  if (v === undefined || v.length < MIN_SECRET_LENGTH || fixed.has(v)) return;
+  if (source === undefined) {
+    fixed.add(v);
+  } else {
+    const values = rotating.get(source) ?? [];
+    if (values.includes(v)) return;
+    rotating.set(source, [v, ...values].slice(0, KEPT_PER_SOURCE));
+  }
   // Longest first, so a secret that contains another is masked whole. Case-insensitive:
   // URL parsing lower-cases host names.
-  const alternatives = [...secrets].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const all = new Set([...fixed, ...[...rotating.values()].flat()]);
+  const alternatives = [...all].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   pattern = new RegExp(alternatives.join('|'), 'gi');
 }
 
@@ -72,8 +82,20 @@ function safeSegment(segment: string): string {
   const semi = segment.indexOf(';');
   const name = semi === -1 ? segment : segment.slice(0, semi);
   // A registered secret may sit in the path percent-encoded.
-  const masked = maskTokenLike(name) === MASK || containsSecret(decoded(name)) ? MASK : name;
+  // A segment a secret touched is masked whole (a URL's own path never holds a raw `…`).
+  const masked = name.includes(MASK) || maskTokenLike(name) === MASK || containsSecret(decoded(name)) ? MASK : name;
   return semi === -1 ? masked : `${masked};${MASK}`;
+}
+
+/**
+ * A registered secret may contain `/` (base64 tokens, AWS secret keys), so it would span
+ * segments: it is masked in the whole path, as sent or percent-decoded, before the path is
+ * split.
+ */
+function withoutSecretSpans(path: string): string {
+  if (containsSecret(path)) return scrubSecrets(path);
+  const plain = decoded(path);
+  return plain !== path && containsSecret(plain) ? scrubSecrets(plain) : path;
 }
 
 /** Scheme, host and port; a registered secret in the host name is masked. */
@@ -93,6 +115,6 @@ export function safeHostname(url: URL): string {
 
 /** Origin and path with key-like and secret segments masked; `?…` stands for any query. */
 export function safeUrl(url: URL): string {
-  const path = url.pathname.split('/').map(safeSegment).join('/');
+  const path = withoutSecretSpans(url.pathname).split('/').map(safeSegment).join('/');
   return `${safeOrigin(url)}${path}${url.search ? `?${MASK}` : ''}`;
 }

@@ -39,7 +39,7 @@ export function createBearerSigner(opts: BearerOptions): Signer {
   const file = opts.tokenFile;
   let token = file === undefined ? clean(opts.token ?? '') : readToken(file);
   // The token as sent (a "Bearer " prefix removed); one from a file is known only now.
-  registerSecret(token);
+  registerSecret(token, file === undefined ? undefined : 'bearer-token-file');
   if (token === '') throw new ConfigError('MCP_BEARER_TOKEN is empty', 'set MCP_BEARER_TOKEN to the token');
   if (/[\s\0]/.test(token)) throw new ConfigError('MCP_BEARER_TOKEN has spaces, line breaks or control characters', 'set it to the token alone');
   let stamp = file === undefined ? '' : fileStamp([file]);
@@ -56,7 +56,7 @@ export function createBearerSigner(opts: BearerOptions): Signer {
     stamp = next;
     try {
       const fresh = readToken(file);
-      registerSecret(fresh);
+      registerSecret(fresh, 'bearer-token-file');
       const changed = fresh !== token;
       token = fresh;
       return changed;

@@ -147,7 +147,7 @@ export function createHeadersHelperSigner(opts: HeadersHelperOptions): Signer {
       try {
         const headers = parseHelperOutput(await run(opts.command, opts.timeoutMs, opts.endpoint), opts.signer);
         const finished = now();
-        for (const value of Object.values(headers)) registerSecret(value);
+        for (const [name, value] of Object.entries(headers)) registerSecret(value, `headers-helper ${name}`);
         // A line like "ghp_…:x" parses as a header *name*: names that look like keys are masked.
         log.info({ headers: Object.keys(headers).map(maskTokenLike), ms: finished - started }, 'headers helper ran');
         return { headers, generation: ++generation, expiration: new Date(finished + opts.ttlMs) };

@@ -65,8 +65,8 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       const current = await credentials();
       // Known only once fetched (and again after each refresh); registering a known value is
       // a lookup in a small list.
-      registerSecret(current.secretAccessKey);
-      registerSecret(current.sessionToken);
+      registerSecret(current.secretAccessKey, 'aws-secret-access-key');
+      registerSecret(current.sessionToken, 'aws-session-token');
       lastUsed = current;
       return current;
     },

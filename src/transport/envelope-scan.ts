@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH } from '../json-depth.js';
+import { MAX_JSON_DEPTH, closingQuote } from '../json-depth.js';
 
 /**
  * Validates one JSON text (RFC 8259 grammar: literals, numbers, string escapes, no raw
@@ -6,7 +6,7 @@ import { MAX_JSON_DEPTH } from '../json-depth.js';
  * fields of a JSON-RPC message (jsonrpc, id, method, and whether result/error/params are
  * present) without building the value. A large tool result is one long string: JSON.parse
  * would copy it and hand the garbage collector megabytes per message, while the relay only
- * needs the id to route it (DESIGN.md principle 5: parse only what routing needs). Every
+ * needs the id to route it (parse only what routing needs). Every
  * message is still checked in full, because each one becomes a stdout line and the MCP
  * stdio transport allows only valid JSON-RPC there.
  *
@@ -292,14 +292,7 @@ export function compactJson(b: Buffer): Buffer {
   while (i < b.length) {
     const c = b[i] as number;
     if (c === QUOTE) {
-      // The closing quote is the first one not preceded by an odd run of backslashes.
-      let q = i;
-      for (;;) {
-        q = b.indexOf(QUOTE, q + 1);
-        let k = q - 1;
-        while (b[k] === BACKSLASH) k--;
-        if ((q - 1 - k) % 2 === 0) break;
-      }
+      const q = closingQuote(b, i);
       b.copyWithin(w, i, q + 1);
       w += q + 1 - i;
       i = q + 1;

@@ -17,6 +17,8 @@ export interface HttpClientOptions {
   signers: readonly Signer[];
   logger: Logger;
   now?: () => number;
+  /** Whether the dispatcher presents a client certificate (mTLS): a credential, for the 401/403 message. */
+  clientCertificate?: boolean;
   /** Requests in flight at once (--max-connections); must match the dispatcher's `connections`. */
   maxConnections?: number;
 }
@@ -119,12 +121,14 @@ export class HttpClient {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #budget: ConnectionBudget;
+  readonly #clientCertificate: boolean;
 
   constructor(opts: HttpClientOptions) {
     this.#dispatcher = opts.dispatcher;
     this.#signers = opts.signers;
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
+    this.#clientCertificate = opts.clientCertificate ?? false;
     const max = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#budget = new ConnectionBudget(max, () =>
       this.#logger.info({ maxConnections: max }, 'the connection cap is reached (--max-connections / MCP_MAX_CONNECTIONS); further calls wait their turn'),
@@ -201,7 +205,7 @@ export class HttpClient {
           this.#logger.info({ status: res.status }, 'credentials rejected; retrying once with refreshed signing');
           continue;
         }
-        throw verdict?.error ?? unauthorizedError(res.status, this.#signers.length > 0);
+        throw verdict?.error ?? unauthorizedError(res.status, this.#signers.length > 0, this.#clientCertificate);
       }
       if (res.ok && res.unsupportedEncoding !== undefined) {
         res.discard();
@@ -254,7 +258,13 @@ function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {
  * or other credential header, so "check the credentials" would send the user looking for
  * something that does not exist.
  */
-function unauthorizedError(status: number, credentialsSent: boolean): UpstreamHttpError {
+function unauthorizedError(status: number, credentialsSent: boolean, clientCertificate: boolean): UpstreamHttpError {
+  if (!credentialsSent && clientCertificate) {
+    return new UpstreamHttpError('ESP_UPSTREAM_AUTH', `the server rejected the request as unauthorized (HTTP ${status}); the proxy presented the client certificate and sent no other credential`, {
+      httpStatus: status,
+      hint: 'check that the server accepts this client certificate for this path, and whether it also wants a token (MCP_BEARER_TOKEN, --header) or SigV4',
+    });
+  }
   if (credentialsSent) {
     return new UpstreamHttpError('ESP_UPSTREAM_AUTH', `the server rejected the request as unauthorized (HTTP ${status})`, {
       httpStatus: status,

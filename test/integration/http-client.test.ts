@@ -44,3 +44,15 @@ describe('HttpClient retry on Retry-After', () => {
     expect(s.hits).toHaveLength(2);
   });
 });
+
+describe('HttpClient 401/403 messages say what was sent', () => {
+  it.each([
+    [{ clientCertificate: false }, 'no credentials are configured'],
+    [{ clientCertificate: true }, 'the proxy presented the client certificate and sent no other credential'],
+  ])('%o', async (opts, text) => {
+    const s = await startScriptedServer((_req, res) => res.writeHead(403).end());
+    servers.push(s);
+    const http = new HttpClient({ dispatcher: new Agent(), signers: [], logger: pino({ level: 'silent' }), ...opts });
+    await expect(http.send(post(s.url))).rejects.toThrow(text);
+  });
+});

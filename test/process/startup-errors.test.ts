@@ -4,6 +4,9 @@
  * same message and fix, then exits 2.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -11,6 +14,9 @@ import { BIN, INIT, connectClient, hermeticEnv, spawnRaw } from '../helpers/spaw
 
 const cleanups = useCleanups();
 const AWS_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mcp';
+// A file where a directory is expected: the log file below it cannot be created.
+const NOT_A_DIR = join(mkdtempSync(join(tmpdir(), 'msp-notdir-')), 'file');
+writeFileSync(NOT_A_DIR, '');
 
 describe('start-up errors are answered to the client', () => {
   const cases: Array<[string, Record<string, string>, string]> = [
@@ -19,6 +25,8 @@ describe('start-up errors are answered to the client', () => {
     ['http:// to a remote host', { MCP_ENDPOINT: 'http://mcp.example.com/mcp' }, 'refusing plain http:// to mcp.example.com'],
     ['a bad role ARN', { MCP_ENDPOINT: AWS_URL, ASSUME_ROLE_ARN: 'arn:aws:iam::123:role/x' }, '--role-arn / ASSUME_ROLE_ARN "arn:aws:iam::123:role/x" is not an IAM role ARN'],
     ['a missing token file', { MCP_ENDPOINT: 'https://mcp.example.com/mcp', MCP_BEARER_TOKEN_FILE: '/nonexistent/token' }, '--bearer-token-file / MCP_BEARER_TOKEN_FILE /nonexistent/token cannot be read (ENOENT) (fix: check the path'],
+    ['a log file that cannot be created', { MCP_ENDPOINT: 'https://mcp.example.com/mcp', MCP_BEARER_TOKEN: 'tok-123456', MCP_LOG_FILE: `${NOT_A_DIR}/proxy.log` }, `--log-file / MCP_LOG_FILE ${NOT_A_DIR}/proxy.log cannot be opened (`],
+    ['a role ARN that is not one (not echoed: it may be a pasted key)', { MCP_ENDPOINT: AWS_URL, ASSUME_ROLE_ARN: 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY' }, '--role-arn / ASSUME_ROLE_ARN is not an IAM role ARN (fix:'],
   ];
   for (const [name, env, text] of cases) {
     it(`${name}: the SDK client sees the message and the fix`, async () => {
@@ -49,6 +57,14 @@ describe('start-up errors are answered to the client', () => {
     expect(p.lines.map((l) => JSON.parse(l))).toEqual([
       { jsonrpc: '2.0', id: 'first', error: { code: -32603, message: expect.stringContaining('refusing plain http://'), data: expect.objectContaining({ code: 'ESP_CONFIG' }) } },
     ]);
+  });
+
+  it('reads the first request as the relay does: a BOM and a CR line end are not part of it', async () => {
+    const p = spawnRaw({});
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.child.stdin.write(`\uFEFF${JSON.stringify({ ...INIT, id: 'bom' })}\r\n`);
+    expect((await p.exited).code).toBe(2);
+    expect(p.lines.map((l) => (JSON.parse(l) as { id: unknown }).id)).toEqual(['bom']);
   });
 
   it('exits 2 with stdin closed (CI, < /dev/null), writing nothing to stdout', async () => {

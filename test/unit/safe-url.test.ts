@@ -71,12 +71,28 @@ describe('registered secrets are masked wherever a URL or host is printed', () =
 });
 
 describe('the registry stays bounded', () => {
-  it('keeps the 64 newest values (a rotating token adds one per rotation)', () => {
-    const values = Array.from({ length: 70 }, (_, i) => `rotated-token-${String(i).padStart(2, '0')}`);
-    for (const v of values) registerSecret(v);
-    expect(scrubSecrets(values[69]!)).toBe('…');
-    expect(scrubSecrets(values[6]!)).toBe('…');
-    // The oldest registered ones (from the tests above and the first of these) are dropped.
+  it('a rotating source keeps its newest values; values without a source never expire', () => {
+    registerSecret('static-api-key-value');
+    const values = Array.from({ length: 200 }, (_, i) => `rotated-token-${String(i).padStart(3, '0')}`);
+    for (const v of values) registerSecret(v, 'aws-session-token');
+    expect(scrubSecrets(values[199]!)).toBe('…');
+    expect(scrubSecrets(values[198]!)).toBe('…');
+    // Long expired: replaced by the newer values of the same source.
     expect(scrubSecrets(values[0]!)).toBe(values[0]);
+    // Configured once at start-up: still masked after any number of rotations.
+    expect(scrubSecrets('x static-api-key-value y')).toBe('x … y');
+  });
+});
+
+describe('a secret that spans path segments', () => {
+  const KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  registerSecret(KEY);
+
+  it.each([
+    ['as sent', `https://h.example/mcp/${KEY}/login`],
+    ['percent-encoded', `https://h.example/mcp/${encodeURIComponent(KEY)}/login`],
+  ])('%s', (_how, url) => {
+    const printed = safeUrl(new URL(url));
+    expect(printed).toBe('https://h.example/mcp/…/login');
   });
 });
