@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -206,5 +206,19 @@ describe('closest', () => {
     expect(editDistance('', 'abc')).toBe(3);
     expect(closest('bearer-tokenfile', FILE_KEYS.map((k) => k.name))).toBe('bearer-token-file');
     expect(closest('zzzzzzzz', ['endpoint', 'signer'])).toBeUndefined();
+  });
+});
+
+describe('the README example', () => {
+  it('is a valid file whose servers both configure', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Config file'));
+    const path = file(/```json\n([\s\S]*?)\n```/.exec(section)?.[1] as string);
+    const prod = cfg(['--config', path, '--server', 'prod']);
+    expect(prod.sigv4).toMatchObject({ service: 'execute-api', region: 'eu-west-1', profile: 'prod', assumeRole: { roleArn: 'arn:aws:iam::123456789012:role/mcp-read-only' } });
+    expect(prod.log).toEqual({ level: 'warn', file: join(dir, 'logs/prod-proxy.log') });
+    const dev = cfg(['--config', path, '--server', 'dev'], { DEV_MCP_TOKEN: 'd' });
+    expect(dev.bearer?.token).toBe('d');
+    expect(dev.headers).toEqual([['x-team', 'payments'], ['x-debug', '1']]);
   });
 });
