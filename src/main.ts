@@ -22,10 +22,16 @@ async function main(): Promise<void> {
       process.stdout.write(`${(await import('./version.js')).version()}\n`);
       return;
     }
+    // The config file sits below flags and the environment (README "Config file").
+    const layered = (await import('./config/config-file.js')).applyConfigFile(args, process.env);
+    if (args.printConfig) {
+      process.stdout.write((await import('./config/print-config.js')).renderConfig(layered));
+      return;
+    }
     const { normalizeConfig } = await import('./config/config.js');
-    config = normalizeConfig(args, process.env);
+    config = normalizeConfig(layered.args, layered.env);
   } catch (err) {
-    return failStartup(err, { answerClient: !argv.includes('--check') });
+    return failStartup(err, { answerClient: !argv.includes('--check') && !argv.includes('--print-config') });
   }
   try {
     const { run } = await import('./cli.js');

@@ -24,6 +24,13 @@ export interface Setting {
   readonly group: Group;
   /** Accepted for compatibility, not listed. */
   readonly hidden?: boolean;
+  /**
+   * A comma-separated list: a config file may give it as a JSON array too. (Repeatable
+   * flags, `multiple`, take a string or an array there anyway.)
+   */
+  readonly list?: boolean;
+  /** Not a key of the config file (README "Config file"): actions and shorthands. */
+  readonly file?: false;
 }
 
 export const SETTINGS = [
@@ -57,18 +64,24 @@ export const SETTINGS = [
   { name: 'max-line-bytes', type: 'string', value: 'N', env: ['MCP_MAX_LINE_BYTES'], default: '33554432', help: 'largest stdin line', group: 'Relay and logging' },
   { name: 'log-level', type: 'string', value: 'LEVEL', env: ['MCP_LOG_LEVEL'], default: 'info', help: 'trace|debug|info|warn|error|silent', group: 'Relay and logging' },
   { name: 'log-file', type: 'string', value: 'PATH', env: ['MCP_LOG_FILE'], help: 'log to this file (mode 0600) instead of stderr', group: 'Relay and logging' },
-  { name: 'debug', type: 'boolean', help: 'shorthand for --log-level debug', group: 'Relay and logging' },
-  { name: 'silent', type: 'boolean', help: 'shorthand for --log-level silent', group: 'Relay and logging' },
-  { name: 'check', type: 'boolean', help: 'connect once (initialize, tools/list), report, exit 0 or 1', group: 'Other' },
-  { name: 'help', type: 'boolean', short: 'h', help: 'show this help', group: 'Other' },
-  { name: 'version', type: 'boolean', short: 'V', help: 'print the version (-v works too)', group: 'Other' },
+  { name: 'debug', type: 'boolean', help: 'shorthand for --log-level debug', group: 'Relay and logging', file: false },
+  { name: 'silent', type: 'boolean', help: 'shorthand for --log-level silent', group: 'Relay and logging', file: false },
+  { name: 'config', type: 'string', value: 'FILE', env: ['MCP_PROXY_CONFIG'], help: 'JSON file of settings: { "defaults": {…}, "servers": { "NAME": {…} } }; keys are the flag names', group: 'Other', file: false },
+  { name: 'server', type: 'string', value: 'NAME', env: ['MCP_PROXY_SERVER'], help: 'the entry of --config to use; flags and environment variables win over it', group: 'Other', file: false },
+  { name: 'print-config', type: 'boolean', help: 'print the effective settings with the source of each (secrets masked), exit 0', group: 'Other', file: false },
+  { name: 'check', type: 'boolean', help: 'connect once (initialize, tools/list), report, exit 0 or 1', group: 'Other', file: false },
+  { name: 'help', type: 'boolean', short: 'h', help: 'show this help', group: 'Other', file: false },
+  { name: 'version', type: 'boolean', short: 'V', help: 'print the version (-v works too)', group: 'Other', file: false },
 ] as const satisfies readonly Setting[];
 
-/** Settings read from the environment only; listed in the help under their group. */
-export const ENV_ONLY: ReadonlyArray<{ readonly env: string; readonly help: string; readonly group: Group }> = [
-  { env: 'MCP_BEARER_TOKEN', help: 'bearer token (secrets never go on the command line)', group: 'Headers and tokens' },
+/**
+ * Settings read from the environment only; listed in the help under their group. `key` is
+ * the name of the same setting in a config file, where a secret must be a ${VAR} reference.
+ */
+export const ENV_ONLY: ReadonlyArray<{ readonly env: string; readonly key?: string; readonly help: string; readonly group: Group }> = [
+  { env: 'MCP_BEARER_TOKEN', key: 'bearer-token', help: 'bearer token (secrets never go on the command line)', group: 'Headers and tokens' },
   { env: 'AWS_ENDPOINT_URL_STS', help: 'STS endpoint URL (VPC endpoints)', group: 'AWS SigV4' },
-  { env: 'MCP_CLIENT_KEY_PASSPHRASE', help: 'passphrase of the client key or PFX; falls back to CLAUDE_CODE_CLIENT_KEY_PASSPHRASE', group: 'TLS and network' },
+  { env: 'MCP_CLIENT_KEY_PASSPHRASE', key: 'client-key-passphrase', help: 'passphrase of the client key or PFX; falls back to CLAUDE_CODE_CLIENT_KEY_PASSPHRASE', group: 'TLS and network' },
 ];
 
 type Row = (typeof SETTINGS)[number];
@@ -78,7 +91,7 @@ type Value<R extends Row> = R extends { type: 'boolean' } ? boolean : R extends 
 /** Raw command-line values; normalizeConfig() merges them with the environment. */
 export type CliArgs = { [R in Row as Camel<R['name']>]: Value<R> };
 
-function camel(name: string): string {
+export function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 

@@ -11,7 +11,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * convention). An unset variable without a default is an error: sending an empty
  * credential is never what the user meant.
  */
-function expandVars(value: string, source: string, env: Readonly<Record<string, string | undefined>>): string {
+export function expandVars(value: string, source: string, env: Readonly<Record<string, string | undefined>>): string {
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
     const v = env[name];
     if (v !== undefined && v !== '') return v;

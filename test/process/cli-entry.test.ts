@@ -50,6 +50,15 @@ describe('the entry loads only Node built-ins until the relay runs', () => {
     expect(r.loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);
   });
 
+  it('--print-config with a config file, too', () => {
+    const config = join(dir, 'mcp.json');
+    writeFileSync(config, JSON.stringify({ servers: { dev: { endpoint: 'https://mcp.example.com/mcp', 'role-arn': 'arn:aws:iam::123456789012:role/r' } } }));
+    const r = run(['--config', config, '--server', 'dev', '--print-config']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^role-arn +arn:aws:iam::123456789012:role\/r +config server dev$/m);
+    expect(r.loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);
+  });
+
   it('the relay does load its dependencies (the hook sees them)', () => {
     const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1' });
     // (CommonJS requires bypass the hook, so look for pino, which is imported.)

@@ -1,0 +1,50 @@
+/**
+ * `--print-config`: every setting on one line with its value and where it came from, so a
+ * user sees which of flag, environment and config file won (README "Config file").
+ * Secrets are masked: secret settings and header values entirely, the endpoint as the log
+ * prints it, and any registered secret wherever it occurs.
+ */
+import { maskTokenLike, registerSecret, safeUrl, scrubSecrets } from '../logging/safe-url.js';
+import type { Layered, ResolvedSetting } from './config-file.js';
+
+const MASKED = '****';
+const VALUE_COLUMN = 40;
+
+function lines(value: string | readonly string[]): string[] {
+  return (typeof value === 'string' ? value.split(/\r?\n/) : [...value]).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Only the name: header values are usually credentials. */
+function maskHeader(line: string): string {
+  const sep = /[:=]/.exec(line);
+  return sep === null ? MASKED : `${line.slice(0, sep.index).trim()}: ${MASKED}`;
+}
+
+function shown({ key, value }: ResolvedSetting): string {
+  if (value === undefined) return '-';
+  if (typeof value === 'boolean') return String(value);
+  if (key.secret) return MASKED;
+  if (key.name === 'header') return lines(value).map(maskHeader).join(', ');
+  const text = typeof value === 'string' ? value : value.join(', ');
+  if (key.name === 'endpoint') {
+    try {
+      return safeUrl(new URL(text));
+    } catch {
+      return '(not a URL)';
+    }
+  }
+  // A command line may carry a token inline.
+  if (key.name === 'headers-helper') return text.split(' ').map(maskTokenLike).join(' ');
+  return text;
+}
+
+export function renderConfig(layered: Layered): string {
+  for (const s of layered.settings) if (s.key.secret && typeof s.value === 'string') registerSecret(s.value);
+  const rows = layered.settings.map((s) => [s.key.name, shown(s), s.source] as const);
+  const nameWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
+  const valueWidth = Math.min(VALUE_COLUMN, Math.max(...rows.map(([, value]) => value.length))) + 2;
+  const from = layered.file === undefined ? 'no config file' : `config ${layered.file.path}${layered.file.server === undefined ? '' : `, server ${layered.file.server}`}`;
+  const out = [`# effective settings (${from}); precedence: flag, environment, server entry, defaults`];
+  for (const [name, value, source] of rows) out.push(`${name.padEnd(nameWidth)}${value}${' '.repeat(Math.max(2, valueWidth - value.length))}${source}`);
+  return `${scrubSecrets(out.join('\n'))}\n`;
+}
