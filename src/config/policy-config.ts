@@ -26,7 +26,7 @@ function list(flagValue: string | undefined, e: Env, rule: 'allow' | 'deny', kin
   for (const p of patterns) {
     const problem = globProblem(p, KIND[kind]);
     if (problem !== undefined) {
-      throw new ConfigError(`${where} has ${problem}`, `give a comma-separated list of ${what}; * matches any characters, nothing else is a wildcard`);
+      throw new ConfigError(`${where} has an invalid entry "${p}": ${problem}`, `give a comma-separated list of ${what}; * matches any characters, nothing else is a wildcard`);
     }
   }
   return patterns;

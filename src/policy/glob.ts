@@ -15,9 +15,10 @@ const NAME_SYNTAX = /[?[\]{}!]/;
 
 /** Why `pattern` is not a valid glob, or undefined. */
 export function globProblem(pattern: string, kind: GlobKind): string | undefined {
-  if (pattern === '') return 'an empty entry';
-  if (NEVER.test(pattern)) return `"${pattern}" contains whitespace or a control character`;
-  if (kind === 'name' && NAME_SYNTAX.test(pattern)) return `"${pattern}" uses ${NAME_SYNTAX.exec(pattern)?.[0]}; only * is a wildcard`;
+  if (pattern === '') return 'it is empty';
+  if (NEVER.test(pattern)) return 'it contains whitespace or a control character';
+  const syntax = kind === 'name' ? NAME_SYNTAX.exec(pattern)?.[0] : undefined;
+  if (syntax !== undefined) return `${syntax} is not a wildcard (only * is)`;
   return undefined;
 }
 
