@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/config/args.js';
 import { normalizeConfig } from '../../src/config/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, type PolicyError } from '../../src/errors.js';
 import { describeMessage } from '../../src/jsonrpc.js';
 import { compileGlobs, globProblem } from '../../src/policy/glob.js';
 import { Policy, type PolicyConfig } from '../../src/policy/policy.js';
 import { policyHook } from '../../src/policy/policy-hook.js';
-import type { RequestContext } from '../../src/relay/hooks.js';
+import type { RequestContext, ServerVerdict } from '../../src/relay/hooks.js';
 import { captureLog } from '../helpers/log-capture.js';
 
 const none = { allow: undefined, deny: undefined };
@@ -78,7 +78,7 @@ describe('the policy hook', () => {
     const v = { jsonrpc: '2.0', id, result };
     return { bytes: Buffer.from(JSON.stringify(v)), info: describeMessage(v) };
   };
-  const rewritten = (v: unknown) => (v !== undefined && 'rewrite' in v ? JSON.parse(v.rewrite.toString()) : v);
+  const rewritten = (v: ServerVerdict | undefined): any => (v !== undefined && 'rewrite' in v ? JSON.parse(v.rewrite.toString()) : v);
 
   it('filters a tools/list page and keeps everything else in the result', async () => {
     const hook = policyHook(config({ tools: { deny: ['rm'] } }), captureLog().logger);
@@ -106,7 +106,7 @@ describe('the policy hook', () => {
     expect(hook.onRequest?.(ctx('tools/call', 'put'))?.refuse.message).toMatch(/does not annotate it/);
     // A later listing that drops the hint wins (the client re-lists after list_changed).
     await hook.onServerMessage?.(response(2, { tools: [{ name: 'get', annotations: { readOnlyHint: 'yes' } }] }), ctx('tools/list', undefined, 2));
-    expect(hook.onRequest?.(ctx('tools/call', 'get'))?.refuse.rule).toBe('--read-only');
+    expect((hook.onRequest?.(ctx('tools/call', 'get'))?.refuse as PolicyError).rule).toBe('--read-only');
   });
 
   it('refuses uses it cannot check, and leaves ungoverned kinds alone', () => {
