@@ -13,7 +13,7 @@ const cleanups = useCleanups();
 
 const ro = { readOnlyHint: true };
 /** The server's tools, in pages of two (nextCursor "1", "2", …). */
-let TOOLS: Array<{ name: string; annotations?: object }> = [];
+let TOOLS: Array<{ name: string; annotations?: object; inputSchema?: object }> = [];
 const PROMPTS = [{ name: 'summary' }, { name: 'drop_tables' }];
 const RESOURCES = [{ uri: 'docs://readme', name: 'r' }, { uri: 'secret://db/password', name: 's' }];
 const TEMPLATES = [{ uriTemplate: 'docs://{path}', name: 'd' }, { uriTemplate: 'secret://{key}', name: 's' }];
@@ -140,7 +140,7 @@ describe('--deny-tools and --allow-tools', () => {
 
   it('the SDK client sees the filtered list and an McpError -32602 for a hidden tool', async () => {
     const inputSchema = { type: 'object' };
-    TOOLS = [{ name: 'echo', inputSchema }, { name: 'delete_service', inputSchema }] as typeof TOOLS;
+    TOOLS = [{ name: 'echo', inputSchema }, { name: 'delete_service', inputSchema }];
     const s = await server();
     const c = await connectClient({ MCP_ENDPOINT: s.url }, ['--deny-tools', 'delete_service']);
     cleanups.push(() => c.close());
