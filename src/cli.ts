@@ -3,6 +3,7 @@ import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, safeUrl, type Logger } from './logging/logger.js';
 import { registerSecret } from './logging/safe-url.js';
+import { policyHook } from './policy/policy-hook.js';
 import { Relay } from './proxy.js';
 import { buildSignerChain } from './signers/build-chain.js';
 import { LineFramer } from './stdio/line-framer.js';
@@ -42,6 +43,7 @@ function logStartup(log: Logger, config: Config): void {
         insecure: config.tls.insecure || undefined,
       },
       envProxy: config.network.envProxy,
+      policy: config.policy,
     },
     'mcp-signing-proxy starting',
   );
@@ -84,7 +86,8 @@ export async function run(config: Config, check: boolean): Promise<void> {
   }
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
-  relay = new Relay({ writer, logger: log });
+  const hooks = config.policy === undefined ? [] : [policyHook(config.policy, log)];
+  relay = new Relay({ writer, logger: log, hooks });
   const transport = new StreamableHttpTransport({ endpoint: config.endpoint, http, logger: log, deliver: relay.deliver });
   relay.attach(transport);
 

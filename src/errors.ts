@@ -13,6 +13,8 @@ export interface ProxyErrorOptions {
   httpStatus?: number;
   /** Whether the request may be sent again without risk (connect-phase failures). */
   retryable?: boolean;
+  /** The JSON-RPC error code the client sees; default -32603 (internal error). */
+  jsonRpcCode?: number;
   cause?: unknown;
 }
 
@@ -21,6 +23,7 @@ export class ProxyError extends Error {
   readonly hint: string | undefined;
   readonly httpStatus: number | undefined;
   readonly retryable: boolean;
+  readonly jsonRpcCode: number | undefined;
 
   constructor(code: string, message: string, opts: ProxyErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -29,6 +32,7 @@ export class ProxyError extends Error {
     this.hint = opts.hint;
     this.httpStatus = opts.httpStatus;
     this.retryable = opts.retryable ?? false;
+    this.jsonRpcCode = opts.jsonRpcCode;
   }
 
   toJSON(): Record<string, unknown> {
@@ -55,9 +59,24 @@ export class CredentialError extends ProxyError {}
 /** The remote broke the MCP transport contract (bad content type, stream ended early …). */
 export class ProtocolError extends ProxyError {}
 
+/** The client sent something that is not a JSON-RPC message the proxy can relay. */
+export class InvalidMessageError extends ProxyError {}
+
+/** A request the configured policy refuses (README "Least privilege"); never sent upstream. */
+export class PolicyError extends ProxyError {
+  /** The setting that refuses it, e.g. --deny-tools. */
+  readonly rule: string;
+
+  constructor(message: string, rule: string, hint: string) {
+    super('ESP_POLICY_DENIED', message, { hint, jsonRpcCode: JSONRPC_INVALID_PARAMS });
+    this.rule = rule;
+  }
+}
+
 /** JSON-RPC error codes (JSON-RPC 2.0 §5.1). */
 export const JSONRPC_PARSE_ERROR = -32700;
 export const JSONRPC_INVALID_REQUEST = -32600;
+export const JSONRPC_INVALID_PARAMS = -32602;
 export const JSONRPC_INTERNAL_ERROR = -32603;
 
 export interface JsonRpcErrorObject {
@@ -78,7 +97,7 @@ export function toJsonRpcError(err: unknown): JsonRpcErrorObject {
     const data: Record<string, unknown> = { code: err.code };
     if (err.httpStatus !== undefined) data.httpStatus = err.httpStatus;
     if (hint !== undefined) data.hint = hint;
-    return { code: JSONRPC_INTERNAL_ERROR, message, data };
+    return { code: err.jsonRpcCode ?? JSONRPC_INTERNAL_ERROR, message, data };
   }
   // Unknown errors may carry anything in their message (a dependency's text); keep only
   // the class name so nothing unexpected reaches the model.

@@ -1,6 +1,7 @@
-import { ProtocolError, ProxyError, toJsonRpcError } from './errors.js';
+import { InvalidMessageError, JSONRPC_INVALID_REQUEST, ProtocolError, ProxyError, toJsonRpcError } from './errors.js';
 import { errorResponse, idKey, type ClientMessageInfo, type JsonRpcId } from './jsonrpc.js';
 import type { Logger } from './logging/logger.js';
+import { HookChain, type RelayHook, type RequestContext } from './relay/hooks.js';
 import { classifyLine } from './stdio/classify-line.js';
 import type { StdoutWriter } from './stdio/stdout-writer.js';
 import type { RemoteMessage } from './transport/streamable-http.js';
@@ -19,11 +20,11 @@ export interface RelayOptions {
   graceMs?: number;
   /** Bound on the DELETE of the session at shutdown (the client kills us ~2 s after EOF). */
   deleteTimeoutMs?: number;
+  /** Policy, audit, caps …, run in this order (relay/hooks.ts). */
+  hooks?: readonly RelayHook[];
 }
 
-interface Pending {
-  readonly id: JsonRpcId;
-  readonly method: string;
+interface Pending extends RequestContext {
   /** Aborts the POST: on notifications/cancelled and at shutdown. */
   readonly abort: AbortController;
 }
@@ -40,6 +41,8 @@ export class Relay {
   readonly #deleteTimeoutMs: number;
   readonly #pending = new Map<string, Pending>();
   readonly #tasks = new Set<Promise<void>>();
+  /** Undefined without hooks: then the relay does no per-message work for them. */
+  readonly #hooks: HookChain | undefined;
   #transport: RemoteTransport | undefined;
   #closing: Promise<void> | undefined;
 
@@ -48,6 +51,7 @@ export class Relay {
     this.#log = opts.logger;
     this.#graceMs = opts.graceMs ?? 500;
     this.#deleteTimeoutMs = opts.deleteTimeoutMs ?? 800;
+    this.#hooks = opts.hooks?.length ? new HookChain(opts.hooks, opts.logger) : undefined;
   }
 
   attach(transport: RemoteTransport): void {
@@ -61,17 +65,36 @@ export class Relay {
       this.#log.warn('dropped a message from the server that is not JSON-RPC');
       return;
     }
+    let pending: Pending | undefined;
     if (info.kind === 'response') {
-      const key = info.id === undefined ? undefined : idKey(info.id);
-      if (key === undefined || !this.#pending.has(key)) {
+      pending = info.id === undefined ? undefined : this.#pending.get(idKey(info.id));
+      if (pending === undefined) {
         // Never two answers for one id, nothing the client cannot route, nothing for a
         // request it cancelled (failure-catalogue C9; MCP cancellation).
         this.#log.warn({ id: info.id ?? null }, 'dropped a response that matches no open request');
         return;
       }
-      this.#pending.delete(key);
     }
-    await this.#writer.write(msg.bytes);
+    let out = msg;
+    if (this.#hooks?.seesServerMessages) {
+      const outcome = await this.#hooks.serverMessage(msg, pending);
+      // Cancelled, or answered otherwise, while a hook ran: the client expects nothing more.
+      if (pending !== undefined && this.#pending.get(idKey(pending.id)) !== pending) return;
+      if ('drop' in outcome) {
+        if (pending === undefined) {
+          this.#log.warn({ method: info.method, reason: outcome.drop }, 'dropped a message from the server');
+          return;
+        }
+        await this.#answerError(pending, 'error', new ProtocolError('ESP_DROPPED', `the proxy did not relay the server's answer to ${pending.method}: ${outcome.drop}`, { hint: 'see the proxy log on stderr' }));
+        return;
+      }
+      out = outcome.message;
+    }
+    if (pending !== undefined) {
+      this.#pending.delete(idKey(pending.id));
+      this.#hooks?.end(pending, { outcome: 'response', message: out });
+    }
+    await this.#writer.write(out.bytes);
   };
 
   /** One line from stdin. */
@@ -94,7 +117,15 @@ export class Relay {
         this.#log.warn({ id: info.id, method: info.method }, 'dropped a request whose id is still in flight');
         return;
       }
-      pending = { id: info.id, method: info.method, abort: new AbortController() };
+      pending = { id: info.id, method: info.method, name: info.name, startedAt: Date.now(), abort: new AbortController() };
+      const refusal = this.#hooks?.request(pending);
+      if (refusal !== undefined) {
+        this.#log.warn({ id: info.id, method: info.method, name: info.name, by: refusal.by }, 'refused a request; it was not sent to the server');
+        const error = toJsonRpcError(refusal.error);
+        this.#hooks?.end(pending, { outcome: 'refused', by: refusal.by, refusal: refusal.error, error });
+        void this.#writer.write(errorResponse(info.id, error));
+        return;
+      }
       this.#pending.set(key, pending);
     }
     this.#track(this.#forward(info, body, pending));
@@ -104,10 +135,11 @@ export class Relay {
   /** A line longer than the limit was dropped while it streamed in (catalogue A3). */
   handleOversized(bytes: number, limit: number): void {
     this.#log.warn({ bytes, limit }, 'discarded an oversized line from the client');
-    void this.#writer.write(errorResponse(null, {
-      code: -32600,
-      message: `mcp-signing-proxy: invalid request: the line is ${bytes} bytes, over the ${limit}-byte limit (raise --max-line-bytes / MCP_MAX_LINE_BYTES)`,
-    }));
+    const err = new InvalidMessageError('ESP_LINE_TOO_LONG', `invalid request: the line is ${bytes} bytes, over the ${limit}-byte limit`, {
+      jsonRpcCode: JSONRPC_INVALID_REQUEST,
+      hint: 'raise --max-line-bytes / MCP_MAX_LINE_BYTES',
+    });
+    void this.#writer.write(errorResponse(null, toJsonRpcError(err)));
   }
 
   /**
@@ -130,10 +162,9 @@ export class Relay {
       clearTimeout(timer);
     }
     const answers: Promise<void>[] = [];
-    for (const [key, p] of this.#pending) {
-      this.#pending.delete(key);
+    for (const p of this.#pending.values()) {
       p.abort.abort();
-      answers.push(this.#writer.write(errorResponse(p.id, toJsonRpcError(new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${p.method} was not answered in time`)))));
+      answers.push(this.#answerError(p, 'shutdown', new ProxyError('ESP_SHUTDOWN', `the proxy is shutting down (${reason}); ${p.method} was not answered in time`)));
     }
     // The DELETE does not wait for the client to read: one that stopped reading stdout
     // must not leave the session open on the server (spec: session management).
@@ -152,6 +183,7 @@ export class Relay {
     const p = this.#pending.get(key);
     if (p === undefined || p.method === 'initialize') return;
     this.#pending.delete(key);
+    this.#hooks?.end(p, { outcome: 'cancelled' });
     // Let the cancellation POST leave first; aborting at once could race it on the wire.
     setTimeout(() => p.abort.abort(), 50).unref();
     this.#log.debug({ id, method: p.method }, 'request cancelled by the client');
@@ -180,9 +212,16 @@ export class Relay {
         if (!pending?.abort.signal.aborted) this.#log.warn({ err, method: info.method ?? 'response' }, 'could not deliver a message that needs no answer');
         return;
       }
-      this.#pending.delete(key);
       this.#log.warn({ err, method: info.method }, 'answering a request with an error');
-      await this.#writer.write(errorResponse(pending.id, toJsonRpcError(err)));
+      await this.#answerError(pending, 'error', err);
     }
+  }
+
+  /** Ends an open request with the proxy's own error answer. */
+  #answerError(p: Pending, outcome: 'error' | 'shutdown', err: unknown): Promise<void> {
+    this.#pending.delete(idKey(p.id));
+    const error = toJsonRpcError(err);
+    this.#hooks?.end(p, { outcome, error });
+    return this.#writer.write(errorResponse(p.id, error));
   }
 }

@@ -1,5 +1,6 @@
 import { ProxyError, toJsonRpcError } from './errors.js';
 import { scrubSecrets } from './logging/safe-url.js';
+import { errorResponse } from './jsonrpc.js';
 
 /**
  * How long a failed start waits for the host's first request. Hosts write `initialize` as
@@ -69,7 +70,7 @@ export async function failStartup(err: unknown, { answerClient }: { answerClient
   if (answerClient && !process.stdin.isTTY) {
     const id = await firstRequestId(process.stdin, FIRST_REQUEST_WAIT_MS);
     if (id !== undefined) {
-      const line = `${JSON.stringify({ jsonrpc: '2.0', id, error: toJsonRpcError(err) })}\n`;
+      const line = `${errorResponse(id, toJsonRpcError(err))}\n`;
       await new Promise<void>((resolve) => process.stdout.write(line, () => resolve()));
     }
   }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
 
 /** Sections of `--help`, in display order. */
-export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'TLS and network', 'Relay and logging', 'Other'] as const;
+export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'TLS and network', 'Least privilege', 'Relay and logging', 'Other'] as const;
 type Group = (typeof GROUPS)[number];
 
 /**
@@ -61,6 +61,13 @@ export const SETTINGS = [
   { name: 'enable-proxy', type: 'boolean', help: 'accepted for mcp-remote users; proxies are honoured by default', group: 'TLS and network', hidden: true },
   { name: 'connect-timeout', type: 'string', value: 'SECONDS', env: ['MCP_CONNECT_TIMEOUT'], default: '10', help: 'longest wait for a connection', group: 'TLS and network' },
   { name: 'max-connections', type: 'string', value: 'N', env: ['MCP_MAX_CONNECTIONS'], default: '32', help: 'connections to the server (at least 3); more calls wait their turn', group: 'TLS and network' },
+  { name: 'allow-tools', type: 'string', value: 'LIST', env: ['MCP_ALLOW_TOOLS'], help: 'only these tools exist for the client: comma-separated names, * matches any characters', group: 'Least privilege', list: true },
+  { name: 'deny-tools', type: 'string', value: 'LIST', env: ['MCP_DENY_TOOLS'], help: 'these tools are hidden and their calls refused; wins over every allow', group: 'Least privilege', list: true },
+  { name: 'read-only', type: 'boolean', env: ['MCP_READ_ONLY=1'], help: 'only tools the server annotates readOnlyHint: true, plus those in --allow-tools', group: 'Least privilege' },
+  { name: 'allow-prompts', type: 'string', value: 'LIST', env: ['MCP_ALLOW_PROMPTS'], help: 'only these prompts exist (names, * globs)', group: 'Least privilege', list: true },
+  { name: 'deny-prompts', type: 'string', value: 'LIST', env: ['MCP_DENY_PROMPTS'], help: 'these prompts are hidden and refused', group: 'Least privilege', list: true },
+  { name: 'allow-resources', type: 'string', value: 'LIST', env: ['MCP_ALLOW_RESOURCES'], help: 'only these resources and templates exist (URIs, * globs)', group: 'Least privilege', list: true },
+  { name: 'deny-resources', type: 'string', value: 'LIST', env: ['MCP_DENY_RESOURCES'], help: 'these resources and templates are hidden and refused', group: 'Least privilege', list: true },
   { name: 'max-line-bytes', type: 'string', value: 'N', env: ['MCP_MAX_LINE_BYTES'], default: '33554432', help: 'largest stdin line', group: 'Relay and logging' },
   { name: 'log-level', type: 'string', value: 'LEVEL', env: ['MCP_LOG_LEVEL'], default: 'info', help: 'trace|debug|info|warn|error|silent', group: 'Relay and logging' },
   { name: 'log-file', type: 'string', value: 'PATH', env: ['MCP_LOG_FILE'], help: 'log to this file (mode 0600) instead of stderr', group: 'Relay and logging' },

@@ -4,7 +4,9 @@ import { ConfigError } from '../errors.js';
 import { inferAwsEndpoint, looksLikeAwsHost } from '../signers/aws-endpoint.js';
 import { profileRegion } from './aws-profile-region.js';
 import { headerProblem, parseHeaderLines, type HeaderPair } from './headers.js';
+import { policyConfig } from './policy-config.js';
 import type { CliArgs } from './args.js';
+import type { PolicyConfig } from '../policy/policy.js';
 
 export type SignerKind = 'none' | 'bearer' | 'sigv4';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -60,6 +62,8 @@ export interface Config {
     readonly maxConnections: number;
   };
   readonly maxLineBytes: number;
+  /** Which tools, prompts and resources the client may see and use; undefined: all. */
+  readonly policy: PolicyConfig | undefined;
   readonly log: { readonly level: LogLevel; readonly file: string | undefined };
 }
 
@@ -314,6 +318,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     tls: tlsConfig(args, e),
     network: { allowHttp, envProxy: !(args.noEnvProxy || truthy(env(e, 'MCP_NO_ENV_PROXY'))), connectTimeoutMs, maxConnections },
     maxLineBytes,
+    policy: policyConfig(args, e),
     log: { level, file: args.logFile ?? env(e, 'MCP_LOG_FILE') },
   });
 }

@@ -1,4 +1,4 @@
-import { JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR } from '../errors.js';
+import { InvalidMessageError, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, toJsonRpcError } from '../errors.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../json-depth.js';
 import { describeMessage, errorResponse, isJsonRpcId, type ClientMessageInfo } from '../jsonrpc.js';
 
@@ -11,7 +11,8 @@ export type LineResult =
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function invalid(code: number, id: unknown, message: string, reason: string): LineResult {
-  return { kind: 'invalid', reason, reply: errorResponse(isJsonRpcId(id) ? id : null, { code, message: `mcp-signing-proxy: ${message}` }) };
+  const error = toJsonRpcError(new InvalidMessageError(`ESP_BAD_LINE_${reason.toUpperCase().replace(/-/g, '_')}`, message, { jsonRpcCode: code }));
+  return { kind: 'invalid', reason, reply: errorResponse(isJsonRpcId(id) ? id : null, error) };
 }
 
 /**
