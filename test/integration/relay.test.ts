@@ -53,10 +53,13 @@ async function initializedRelay(opts: FakeMcpOptions, graceMs = 500): Promise<Ha
 
 const call = (id: number, text = 'x') => ({ id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
 
-/** Holds a request's SSE stream open without answering; resolves `closed` when the proxy lets go. */
+/**
+ * Holds a request's SSE stream open, silent, without answering; resolves when the proxy
+ * lets go of it (nothing more arrives that could end the read).
+ */
 function hang(res: http.ServerResponse, req: http.IncomingMessage): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.write(': open\n\n');
+  res.flushHeaders();
   return new Promise((resolve) => req.socket.once('close', () => resolve()));
 }
 

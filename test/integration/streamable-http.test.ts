@@ -114,18 +114,22 @@ describe('session renewal on 404', () => {
     let n = 0;
     const h = await connect({
       onInitialize: (msg, res) => json(res, initResult(msg), { 'mcp-session-id': `sess-${++n}` }),
-      onRequest: (msg, res, req) => (req.headers['mcp-session-id'] === 'sess-1' ? res.writeHead(404).end() : json(res, result(msg.id, { session: req.headers['mcp-session-id'] }))),
+      onRequest: (msg, res, req) => {
+        if (req.headers['mcp-session-id'] !== 'sess-1') return json(res, result(msg.id, { session: req.headers['mcp-session-id'] }));
+        // Request 4's 404 arrives after the renewal is over: it is retried on the new session.
+        setTimeout(() => res.writeHead(404).end(), msg.id === 4 ? 400 : 0);
+      },
     });
     await h.initialize();
-    await Promise.all([1, 2, 3].map((id) => h.send(ping(id))));
-    expect(h.got.filter((m) => m.id !== 0)).toEqual(expect.arrayContaining([1, 2, 3].map((id) => result(id, { session: 'sess-2' }))));
+    await Promise.all([1, 2, 3, 4].map((id) => h.send(ping(id))));
+    expect(h.got.filter((m) => m.id !== 0)).toEqual(expect.arrayContaining([1, 2, 3, 4].map((id) => result(id, { session: 'sess-2' }))));
     const inits = h.server.hits.filter((x) => x.msg?.method === 'initialize');
     expect(inits).toHaveLength(2);
     expect(inits[1]!.headers['mcp-session-id']).toBeUndefined();
     expect(String(inits[1]!.msg.id)).toMatch(/^mcp-signing-proxy-reinit-/);
     expect(h.server.hits.some((x) => x.msg?.method === 'notifications/initialized' && x.headers['mcp-session-id'] === 'sess-2')).toBe(true);
     // The replayed initialize's answer is the proxy's own: never delivered.
-    expect(h.got).toHaveLength(4);
+    expect(h.got).toHaveLength(5);
   });
 
   it('a 404 without a session id is an HTTP error about the path, not an expiry', async () => {
