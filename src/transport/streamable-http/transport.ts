@@ -77,7 +77,7 @@ export class StreamableHttpTransport implements RemoteTransport {
     } catch (err) {
       if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined) throw err;
       // A 404 means the server never processed the message, so one retry is safe even for
-      // tools/call (docs/architecture.md, "Retry rules").
+      // tools/call (docs/architecture.md, "Where each retry rule lives").
       await this.#reinitialize(session);
       await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
     }
