@@ -11,7 +11,8 @@ const HEADER_SAFE = /^[\x20-\x7e]{1,1024}$/;
 /**
  * What every Streamable HTTP request carries besides its body: the session id and the
  * negotiated protocol version (spec 2025-11-25, "Session Management" and "Protocol Version
- * Header"). One instance per transport, shared by the POST, GET and DELETE code.
+ * Header"), and the endpoint and HTTP client they go through. One instance per transport,
+ * shared by the POST, GET and DELETE code.
  */
 export class SessionState {
   id: string | undefined;
