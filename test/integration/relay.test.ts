@@ -166,7 +166,7 @@ describe('Relay: shutdown', () => {
         }
         void hang(res, req);
       },
-    }, 300);
+    }, 1500);
     h.send(call(1, 'fast'));
     h.send(call(2, 'slow'));
     await until(() => h.server.hits.filter((x) => x.msg?.method === 'tools/call').length === 2, 'both calls');
