@@ -5,7 +5,7 @@ import { safeUrl } from './logging/logger.js';
 import { Relay } from './proxy.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
 import type { HttpClient } from './transport/http-client.js';
-import { StreamableHttpTransport } from './transport/streamable-http.js';
+import { createTransport } from './transport/create-transport.js';
 
 const CHECK_TIMEOUT_MS = 30_000;
 
@@ -34,7 +34,7 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
     }
   });
   const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger });
-  relay.attach(new StreamableHttpTransport({ endpoint: config.endpoint, http, logger, deliver: relay.deliver }));
+  relay.attach(createTransport({ endpoint: config.endpoint, http, logger }));
   const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));
   const call = (id: number, method: string, params: object) =>
     new Promise<Answer>((resolve) => {

@@ -10,7 +10,7 @@ import { LineFramer } from './stdio/line-framer.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
 import { createDispatcher } from './transport/dispatcher.js';
 import { HttpClient } from './transport/http-client.js';
-import { StreamableHttpTransport } from './transport/streamable-http.js';
+import { createTransport } from './transport/create-transport.js';
 import { failStartup } from './startup-error.js';
 import { version } from './version.js';
 
@@ -88,8 +88,7 @@ export async function run(config: Config, check: boolean): Promise<void> {
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
   const hooks = config.policy === undefined ? [] : [policyHook(config.policy, log)];
   relay = new Relay({ writer, logger: log, hooks });
-  const transport = new StreamableHttpTransport({ endpoint: config.endpoint, http, logger: log, deliver: relay.deliver });
-  relay.attach(transport);
+  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log }));
 
   const framer = new LineFramer(
     config.maxLineBytes,

@@ -4,14 +4,7 @@ import type { Logger } from './logging/logger.js';
 import { HookChain, type RelayHook, type RequestContext } from './relay/hooks.js';
 import { classifyLine } from './stdio/classify-line.js';
 import type { StdoutWriter } from './stdio/stdout-writer.js';
-import type { RemoteMessage } from './transport/streamable-http.js';
-
-/** What the relay needs from the remote side (Streamable HTTP today; others can follow). */
-export interface RemoteTransport {
-  send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void>;
-  terminate(timeoutMs: number): Promise<void>;
-  close(): void;
-}
+import type { RemoteMessage, RemoteTransport } from './transport/remote-transport.js';
 
 export interface RelayOptions {
   writer: StdoutWriter;
@@ -56,6 +49,7 @@ export class Relay {
 
   attach(transport: RemoteTransport): void {
     this.#transport = transport;
+    transport.start(this.deliver);
   }
 
   /** Receives every message the remote sends, on any stream. */

@@ -7,7 +7,7 @@
 import { PolicyError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { RelayHook, RequestContext, ServerVerdict } from '../relay/hooks.js';
-import type { RemoteMessage } from '../transport/streamable-http.js';
+import type { RemoteMessage } from '../transport/remote-transport.js';
 import { Policy, type PolicyConfig, type PolicyKind } from './policy.js';
 
 /** List methods → the result array and the field of each entry the rules match. */

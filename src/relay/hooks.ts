@@ -7,7 +7,7 @@
 import { ProxyError, type JsonRpcErrorObject } from '../errors.js';
 import type { JsonRpcId } from '../jsonrpc.js';
 import type { Logger } from '../logging/logger.js';
-import type { RemoteMessage } from '../transport/streamable-http.js';
+import type { RemoteMessage } from '../transport/remote-transport.js';
 
 /** A client request as the hooks see it: known from the line, before anything is sent. */
 export interface RequestContext {

@@ -6,10 +6,10 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PolicyError, ProxyError } from '../../src/errors.js';
 import { describeMessage, type ClientMessageInfo } from '../../src/jsonrpc.js';
-import { Relay, type RemoteTransport } from '../../src/proxy.js';
+import { Relay } from '../../src/proxy.js';
 import type { RelayHook, RequestContext, RequestEnd } from '../../src/relay/hooks.js';
 import { StdoutWriter } from '../../src/stdio/stdout-writer.js';
-import type { RemoteMessage } from '../../src/transport/streamable-http.js';
+import type { RemoteMessage, RemoteTransport } from '../../src/transport/remote-transport.js';
 import { captureLog } from '../helpers/log-capture.js';
 
 function remote(value: object): RemoteMessage {
@@ -36,6 +36,7 @@ function harness(hooks: RelayHook[], script: Script = (info, relay) => relay.del
   const relay = new Relay({ writer: new StdoutWriter(out, () => {}), logger: log.logger, hooks, graceMs: 20 });
   const sent: ClientMessageInfo[] = [];
   const transport: RemoteTransport = {
+    start() {},
     async send(_body, info) {
       sent.push(info);
       if (info.kind === 'request') await script(info, relay);

@@ -1,0 +1,63 @@
+/**
+ * Reading a text/event-stream response into remote messages, one event at a time. Shared by
+ * every stream that carries JSON-RPC messages as `message` events (a POST's response stream,
+ * the standalone GET stream, their resumptions).
+ */
+import type { ProtocolError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { UpstreamResponse } from './http-client.js';
+import { parseRemote, unrelayable, type Deliver, type RemoteMessage } from './remote-transport.js';
+import type { SseParser, SseEvent } from './sse-parser.js';
+
+/** How reading an event stream ended: the error that broke it, an event not relayed. */
+export interface SseOutcome {
+  broken?: unknown;
+  rejected?: ProtocolError;
+}
+
+/** The server's `retry:` is honoured within sane bounds (0 would spin, > 2^31 ms wraps). */
+export function clampRetry(ms: number | undefined, fallback: number): number {
+  return ms === undefined ? fallback : Math.min(60_000, Math.max(500, ms));
+}
+
+/**
+ * Streams SSE events to `deliver` one at a time; never accumulates the stream. Reports the
+ * error that broke the stream, if one did (not when `signal` aborted it), and the last
+ * event that could not be relayed. `done` ends the read early (the awaited answer is in).
+ */
+export async function readEventStream(res: UpstreamResponse, parser: SseParser, deliver: Deliver, log: Logger, signal: AbortSignal, done?: () => boolean): Promise<SseOutcome> {
+  const outcome: SseOutcome = {};
+  const relay = async (events: SseEvent[]) => {
+    for (const ev of events) outcome.rejected = (await deliverEvent(ev, deliver, log)) ?? outcome.rejected;
+  };
+  try {
+    for await (const chunk of res.chunks()) {
+      await relay(parser.push(chunk));
+      if (done?.()) {
+        res.discard();
+        return outcome;
+      }
+    }
+    await relay(parser.end());
+  } catch (err) {
+    if (signal.aborted) return outcome;
+    log.warn({ code: (err as { code?: string }).code, resumable: parser.sawId }, 'event stream from the server broke off');
+    outcome.broken = err;
+  }
+  return outcome;
+}
+
+/** Relays one event; returns the error when its data cannot be relayed (it is dropped). */
+async function deliverEvent(ev: SseEvent, deliver: Deliver, log: Logger): Promise<ProtocolError | undefined> {
+  if (ev.event !== 'message' || ev.data.length === 0) return undefined; // priming and keep-alive events carry no message
+  let msg: RemoteMessage;
+  try {
+    msg = parseRemote(ev.data);
+  } catch (err) {
+    const rejected = unrelayable(err, 'an event');
+    log.warn({ bytes: ev.data.length, code: rejected.code }, 'dropped an event that cannot be relayed');
+    return rejected;
+  }
+  await deliver(msg);
+  return undefined;
+}

@@ -1,0 +1,200 @@
+import { setMaxListeners } from 'node:events';
+import { ProtocolError, ProxyError } from '../../errors.js';
+import type { ClientMessageInfo } from '../../jsonrpc.js';
+import { sessionTag, type Logger } from '../../logging/logger.js';
+import { sleep } from '../abortable-sleep.js';
+import type { HttpClient } from '../http-client.js';
+import { messageValue, type Deliver, type RemoteTransport } from '../remote-transport.js';
+import { GetStream } from './get-stream.js';
+import { SessionExpiredError } from './http-status.js';
+import { postMessage } from './post.js';
+import { SessionState } from './session-state.js';
+
+export interface StreamableHttpOptions {
+  endpoint: URL;
+  http: HttpClient;
+  logger: Logger;
+}
+
+const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+
+/**
+ * The MCP Streamable HTTP client side (spec 2025-03-26 … 2025-11-25 "Streamable HTTP"),
+ * written on our HTTP client rather than the SDK's transport, which drops unknown envelope
+ * keys, never sets MCP-Protocol-Version in a relay and ignores 404 expiry.
+ *
+ * This class owns the session: the initialize gate, renewal after a 404, the DELETE at the
+ * end. The POST exchange is in post.ts, the standalone GET stream in get-stream.ts, the
+ * mapping of HTTP statuses to errors in http-status.ts.
+ */
+export class StreamableHttpTransport implements RemoteTransport {
+  readonly #s: SessionState;
+  readonly #log: Logger;
+  readonly #life = new AbortController();
+  readonly #getStream: GetStream;
+  #deliver: Deliver = () => Promise.reject(new ProxyError('ESP_NOT_READY', 'the proxy is not connected'));
+
+  /** The client's initialize, replayed when the server loses the session. */
+  #initializeBody: Uint8Array | undefined;
+  /**
+   * Nothing is sent while an initialize is under way: its response brings the session id
+   * and the protocol version every later request must carry.
+   */
+  #gate: Promise<unknown> | undefined;
+  #reinit: Promise<void> | undefined;
+  #reinitCount = 0;
+
+  constructor(opts: StreamableHttpOptions) {
+    this.#s = new SessionState(opts.endpoint, opts.http, opts.logger);
+    this.#log = opts.logger;
+    // Every request in flight listens on this signal; dozens at once are normal.
+    setMaxListeners(0, this.#life.signal);
+    this.#getStream = new GetStream(this.#s, this.#life.signal);
+  }
+
+  start(deliver: Deliver): void {
+    this.#deliver = deliver;
+  }
+
+  /**
+   * Sends one client message and streams everything the server answers on that POST to the
+   * client. `isAnswered` tells whether the response to this request has been delivered (for
+   * SSE resumption after a dropped stream); `signal` cancels it (notifications/cancelled).
+   */
+  async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
+    if (info.method === 'initialize') return this.#initialize(body, info, isAnswered);
+    // The client's answers (a pong to a server ping sent before the InitializeResult) pass
+    // once the session id is known: holding them could deadlock the initialize.
+    while (this.#gate !== undefined && !(info.kind === 'response' && this.#s.id !== undefined)) {
+      const gate = this.#gate;
+      await gate.catch(() => undefined);
+      if (this.#gate === gate) break;
+    }
+    const session = this.#s.id;
+    const sig = signal ?? this.#life.signal;
+    try {
+      await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
+    } catch (err) {
+      if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined) throw err;
+      // A 404 means the server never processed the message, so one retry is safe even for
+      // tools/call (docs/architecture.md, "Where each retry rule lives").
+      await this.#reinitialize(session);
+      await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
+    }
+    if (info.method === 'notifications/initialized') this.#getStream.start(this.#deliver);
+  }
+
+  /**
+   * The client's initialize. The gate opens once its result is in (session id and
+   * MCP-Protocol-Version known) or the POST is over, whichever is first.
+   */
+  async #initialize(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean): Promise<void> {
+    this.#initializeBody = body;
+    this.#getStream.stop();
+    // A client that initializes again starts over: the old session is closed, not orphaned.
+    if (this.#s.id !== undefined) void this.#deleteSession(this.#s.id, 2000);
+    this.#s.id = undefined;
+    this.#s.protocolVersion = undefined;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.#gate = gate;
+    const deliver: Deliver = async (m) => {
+      const isResult = m.info?.kind === 'response' && m.info.id === info.id;
+      if (isResult) this.#observeInitializeResult(messageValue(m));
+      await this.#deliver(m);
+      if (isResult) open();
+    };
+    try {
+      await postMessage(this.#s, body, info, deliver, isAnswered, this.#life.signal);
+    } finally {
+      open();
+      if (this.#gate === gate) this.#gate = undefined;
+    }
+  }
+
+  #observeInitializeResult(value: unknown): void {
+    const version = (value as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
+    if (typeof version !== 'string') return;
+    this.#s.protocolVersion = version;
+    this.#log.info({ protocolVersion: version, session: sessionTag(this.#s.id) }, 'session initialized');
+  }
+
+  /** DELETE the session (spec: clients SHOULD), bounded by `timeoutMs`. 404/405 count as done. */
+  async terminate(timeoutMs: number): Promise<void> {
+    this.#getStream.stop();
+    // A renewal under way would leave its new session behind: let it finish (briefly) so
+    // that session is the one closed.
+    if (this.#reinit !== undefined) await Promise.race([this.#reinit.catch(() => undefined), sleep(timeoutMs / 2)]);
+    this.#getStream.stop();
+    const session = this.#s.id;
+    if (session === undefined) return;
+    this.#s.id = undefined;
+    await this.#deleteSession(session, timeoutMs);
+  }
+
+  async #deleteSession(session: string, timeoutMs: number): Promise<void> {
+    try {
+      const res = await this.#s.http.send(this.#s.request('DELETE', this.#s.headers(undefined, session)), AbortSignal.timeout(timeoutMs), 'control');
+      res.discard();
+      this.#log.info({ status: res.status, session: sessionTag(session) }, 'session closed');
+    } catch (err) {
+      this.#log.warn({ err, session: sessionTag(session) }, 'could not close the session');
+    }
+  }
+
+  close(): void {
+    this.#getStream.stop();
+    this.#life.abort();
+  }
+
+  async #reinitialize(failedSession: string | undefined): Promise<void> {
+    // Join a renewal under way; otherwise start one unless this session was already renewed.
+    if (this.#reinit === undefined) {
+      if (this.#s.id !== failedSession) {
+        await this.#gate?.catch(() => undefined);
+        return;
+      }
+      const renewal = this.#startNewSession().catch((err: unknown) => {
+        // Keep the dead id: the next request meets 404 again and tries another renewal,
+        // instead of every later request going out with no session at all.
+        if (this.#s.id === undefined) this.#s.id = failedSession;
+        throw new ProtocolError('ESP_SESSION_RENEWAL_FAILED', `the server ended the MCP session (HTTP 404) and starting a new one failed: ${err instanceof ProxyError ? err.message : 'unexpected error'}`, {
+          hint: 'the next request tries again; if it keeps failing, restart the MCP server connection in your client',
+        });
+      });
+      this.#reinit = renewal;
+      this.#gate = renewal;
+      void renewal.catch(() => undefined).finally(() => {
+        if (this.#reinit === renewal) this.#reinit = undefined;
+        if (this.#gate === renewal) this.#gate = undefined;
+      });
+    }
+    await this.#reinit;
+  }
+
+  /**
+   * Spec 2025-11-25, "Session Management": on 404 the client MUST start a new session.
+   * Replay the client's initialize with a proxy-private id (never forwarded), take the new
+   * session id, send notifications/initialized, reopen the GET stream.
+   */
+  async #startNewSession(): Promise<void> {
+    const init = this.#initializeBody as Uint8Array;
+    this.#getStream.stop();
+    this.#s.id = undefined;
+    const id = `mcp-signing-proxy-reinit-${++this.#reinitCount}`;
+    const replay = JSON.parse(Buffer.from(init).toString('utf8')) as Record<string, unknown>;
+    replay.id = id;
+    let result: Record<string, unknown> | undefined;
+    const capture: Deliver = async (m) => {
+      if (m.info?.kind === 'response' && m.info.id === id) result = messageValue(m) as Record<string, unknown>;
+    };
+    this.#log.warn('the server ended the session (HTTP 404); starting a new one and retrying');
+    await postMessage(this.#s, Buffer.from(JSON.stringify(replay)), { kind: 'request', id, method: 'initialize', name: undefined }, capture, () => result !== undefined, this.#life.signal);
+    const version = (result?.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (typeof version !== 'string' || this.#s.id === undefined) throw new SessionExpiredError();
+    this.#s.protocolVersion = version;
+    await postMessage(this.#s, INITIALIZED, { kind: 'notification', id: undefined, method: 'notifications/initialized', name: undefined }, capture, () => true, this.#life.signal);
+    this.#log.info({ session: sessionTag(this.#s.id) }, 'new session started');
+    this.#getStream.start(this.#deliver);
+  }
+}
