@@ -1,25 +1,21 @@
 import { createHash } from 'node:crypto';
-import { chmodSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { chmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LogLevel } from '../config/config.js';
 import { ProxyError } from '../errors.js';
+import { createJsonLogger, type LogDestination, type Logger } from './json-logger.js';
 import { LogSink } from './log-sink.js';
 
 export type { Logger };
 
 /**
- * The root logger. Never stdout: pino's default destination is fd 1 (protocol-notes §1.1),
- * which would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
+ * The root logger. Never stdout (protocol-notes §1.1): it would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
  * LogSink); a file is written synchronously so nothing is lost on exit.
  * A log file is created 0600 (failure-catalogue H5).
  */
 export function createLogger(level: LogLevel, file?: string): Logger {
-  const dest = file === undefined
-    ? LogSink.stderr()
-    : pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 });
-  // `mode` applies only when the file is created; an existing one is tightened too (H5).
-  if (file !== undefined) chmodSync(file, 0o600);
-  return pino(
+  const dest = file === undefined ? LogSink.stderr() : fileDestination(file);
+  return createJsonLogger(
     {
       level,
       base: { pid: process.pid },
@@ -27,7 +23,10 @@ export function createLogger(level: LogLevel, file?: string): Logger {
       // Belt and braces: we log header *names* only, but if a headers object ever reaches a
       // log call these paths are masked (names are lower-cased before they get here).
       redact: {
-        paths: ['headers.authorization', 'headers["proxy-authorization"]', 'headers["x-amz-security-token"]', 'headers.cookie', 'headers["x-api-key"]', '*.secretAccessKey', '*.sessionToken', 'secretAccessKey', 'sessionToken', 'token'],
+        paths: [
+          ['headers', 'authorization'], ['headers', 'proxy-authorization'], ['headers', 'x-amz-security-token'], ['headers', 'cookie'], ['headers', 'x-api-key'],
+          ['*', 'secretAccessKey'], ['*', 'sessionToken'], ['secretAccessKey'], ['sessionToken'], ['token'],
+        ],
         censor: '[redacted]',
       },
     },
@@ -35,9 +34,23 @@ export function createLogger(level: LogLevel, file?: string): Logger {
   );
 }
 
+/** Appends synchronously (nothing is lost on exit); the directory is created if missing. */
+function fileDestination(file: string): LogDestination {
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(file, 'a', 0o600);
+  // `mode` applies only when the file is created; an existing one is tightened too (H5).
+  chmodSync(file, 0o600);
+  return {
+    write(line) {
+      const buf = Buffer.from(line, 'utf8');
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    },
+  };
+}
+
 /**
  * Errors in logs: our own errors by their safe fields only; anything else by class and code.
- * pino's default serializer copies every enumerable property, the stack and each cause's
+ * A generic serializer (pino's default) copies every enumerable property, the stack and each cause's
  * message — a dependency's error text may quote credentials (failure-catalogue H2).
  */
 export function serializeError(err: unknown): Record<string, unknown> {
