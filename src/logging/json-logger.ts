@@ -15,7 +15,7 @@ export interface LogFn {
   (msg: string): void;
 }
 
-/** What the relay needs of a logger; a pino logger has the same shape (tests pass one). */
+/** What the relay needs of a logger (a pino logger has this shape too). */
 export interface Logger {
   trace: LogFn;
   debug: LogFn;
