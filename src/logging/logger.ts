@@ -14,7 +14,8 @@ export type { Logger };
  * A log file is created 0600 (failure-catalogue H5).
  */
 export function createLogger(level: LogLevel, file?: string): Logger {
-  const dest = file === undefined ? LogSink.stderr() : fileDestination(file);
+  // A silent logger writes nothing, so it needs no stderr sink (nor its exit hook).
+  const dest = file !== undefined ? fileDestination(file) : level === 'silent' ? { write: () => undefined } : LogSink.stderr();
   return createJsonLogger(
     {
       level,
