@@ -74,7 +74,12 @@ async function startupOnce(cmd: string[], env: Record<string, string>): Promise<
   const r = start(cmd, env);
   const answer = await r.call(init());
   const ms = performance.now() - t0;
-  r.child.kill('SIGKILL');
+  // Ended as a host ends a session (stdin closed), so that Node writes its compile cache.
+  const exited = new Promise((res) => r.child.once('exit', res));
+  r.child.stdin.end();
+  const kill = setTimeout(() => r.child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(kill);
   if (answer.result === undefined) throw new Error(`initialize failed: ${JSON.stringify(answer)}`);
   return ms;
 }
