@@ -5,7 +5,7 @@
  *
  *   npm run build && node scripts/bench-sign.mjs [N]
  */
-import { pino } from 'pino';
+import { createLogger } from '../dist/logging/logger.js';
 import { createSigV4Signer } from '../dist/signers/sigv4.js';
 
 const N = Number(process.argv[2] ?? 20_000);
@@ -41,7 +41,7 @@ const request = {
   },
   body,
 };
-const ctx = { now: Date.now, attempt: 1, logger: pino({ level: 'silent' }) };
+const ctx = { now: Date.now, attempt: 1, logger: createLogger('silent') };
 
 for (let i = 0; i < WARMUP; i++) await signer.sign(request, ctx);
 

@@ -39,7 +39,7 @@ export class LogSink {
     return new LogSink(2);
   }
 
-  /** pino's destination interface: one serialized line, newline included. */
+  /** The logger's destination interface: one serialized line, newline included. */
   write(line: string): void {
     if (this.#broken) return;
     const buf = Buffer.from(line, 'utf8');
@@ -56,7 +56,7 @@ export class LogSink {
     this.#enqueue(buf);
   }
 
-  /** One non-blocking attempt to write what is queued (pino calls it after `fatal`; exit). */
+  /** One non-blocking attempt to write what is queued (the logger calls it after `fatal`; exit). */
   flushSync(): void {
     if (this.#broken) return;
     if (this.#drain() && this.#dropped > 0) this.#reportDropped();

@@ -1,21 +1,22 @@
 import { createHash } from 'node:crypto';
-import { chmodSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { chmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LogLevel } from '../config/config.js';
 import { ConfigError, ProxyError } from '../errors.js';
+import { createJsonLogger, type LogDestination, type Logger } from './json-logger.js';
 import { LogSink } from './log-sink.js';
 
 export type { Logger };
 
 /**
- * The root logger. Never stdout: pino's default destination is fd 1 (protocol-notes §1.1),
- * which would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
+ * The root logger. Never stdout (protocol-notes §1.1): it would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
  * LogSink); a file is written synchronously so nothing is lost on exit.
  * A log file is created 0600 (failure-catalogue H5).
  */
 export function createLogger(level: LogLevel, file?: string): Logger {
-  const dest = file === undefined ? LogSink.stderr() : openLogFile(file);
-  return pino(
+  // A silent logger writes nothing, so it needs no stderr sink (nor its exit hook).
+  const dest = file !== undefined ? fileDestination(file) : level === 'silent' ? { write: () => undefined } : LogSink.stderr();
+  return createJsonLogger(
     {
       level,
       base: { pid: process.pid },
@@ -23,7 +24,10 @@ export function createLogger(level: LogLevel, file?: string): Logger {
       // Belt and braces: we log header *names* only, but if a headers object ever reaches a
       // log call these paths are masked (names are lower-cased before they get here).
       redact: {
-        paths: ['headers.authorization', 'headers["proxy-authorization"]', 'headers["x-amz-security-token"]', 'headers.cookie', 'headers["x-api-key"]', '*.secretAccessKey', '*.sessionToken', 'secretAccessKey', 'sessionToken', 'token'],
+        paths: [
+          ['headers', 'authorization'], ['headers', 'proxy-authorization'], ['headers', 'x-amz-security-token'], ['headers', 'cookie'], ['headers', 'x-api-key'],
+          ['*', 'secretAccessKey'], ['*', 'sessionToken'], ['secretAccessKey'], ['sessionToken'], ['token'],
+        ],
         censor: '[redacted]',
       },
     },
@@ -31,21 +35,31 @@ export function createLogger(level: LogLevel, file?: string): Logger {
   );
 }
 
-/** The --log-file destination, created 0600; a path that cannot be opened is a setting error. */
-function openLogFile(file: string): ReturnType<typeof pino.destination> {
+/**
+ * The --log-file destination: appended synchronously (nothing is lost on exit), created
+ * 0600 with its directory; a path that cannot be opened is a setting error.
+ */
+function fileDestination(file: string): LogDestination {
+  let fd: number;
   try {
-    const dest = pino.destination({ dest: file, sync: true, mkdir: true, mode: 0o600 });
+    mkdirSync(dirname(file), { recursive: true });
+    fd = openSync(file, 'a', 0o600);
     // `mode` applies only when the file is created; an existing one is tightened too.
     chmodSync(file, 0o600);
-    return dest;
   } catch (err) {
     throw new ConfigError(`--log-file / MCP_LOG_FILE ${file} cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'point it at a file in a writable directory, or unset it to log to stderr');
   }
+  return {
+    write(line) {
+      const buf = Buffer.from(line, 'utf8');
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    },
+  };
 }
 
 /**
  * Errors in logs: our own errors by their safe fields only; anything else by class and code.
- * pino's default serializer copies every enumerable property, the stack and each cause's
+ * A generic serializer (pino's default) copies every enumerable property, the stack and each cause's
  * message — a dependency's error text may quote credentials (failure-catalogue H2).
  */
 export function serializeError(err: unknown): Record<string, unknown> {

@@ -20,14 +20,15 @@ export async function buildSignerChain(config: Config, logger: Logger): Promise<
   if (config.signer === 'bearer' && config.bearer !== undefined) {
     chain.push(createBearerSigner(config.bearer));
   } else if (config.signer === 'sigv4' && config.sigv4 !== undefined) {
-    const [{ createSigV4Signer }, { createAwsCredentialSource }, { createAwsRequestHandler }] = await Promise.all([
+    const [{ createSigV4Signer }, { createAwsCredentialSource }, { createAwsRequestHandler }, { prewarmCredentials }] = await Promise.all([
       import('./sigv4.js'),
       import('../credentials/aws-credentials.js'),
       import('../tls/aws-request-handler.js'),
+      import('../credentials/prewarm-credentials.js'),
     ]);
     // The SDK's own STS/SSO traffic gets the same CA bundle and proxy as ours (issue 4).
     const requestHandler = await createAwsRequestHandler(config, logger);
-    const credentials = await createAwsCredentialSource(config.sigv4, logger, { requestHandler });
+    const credentials = prewarmCredentials(await createAwsCredentialSource(config.sigv4, logger, { requestHandler }));
     chain.push(createSigV4Signer({ service: config.sigv4.service, region: config.sigv4.region, credentials }));
   }
   return chain;

@@ -8,7 +8,7 @@ import { createClientIdentitySource } from '../tls/identity-source.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../tls/proxy-env.js';
 import { loadCaBundle } from '../tls/trust.js';
 import { MAX_RESPONSE_HEADER_BYTES } from './network-errors.js';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from './undici.js';
+import { Agent, loadEnvHttpProxyAgent, type Dispatcher } from './undici.js';
 
 /**
  * The one undici dispatcher for all MCP traffic (protocol-notes §5). Validates the TLS
@@ -51,6 +51,7 @@ export function createDispatcher(config: Config, logger: Logger): Dispatcher {
       connect: target,
     };
     if (!useProxy) return new Agent(common);
+    const EnvHttpProxyAgent = loadEnvHttpProxyAgent();
     return new EnvHttpProxyAgent({
       ...common,
       httpProxy: proxies.httpProxy?.href,

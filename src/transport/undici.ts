@@ -10,12 +10,19 @@ import type * as Undici from 'undici';
 const require = createRequire(import.meta.url);
 
 export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
-export const EnvHttpProxyAgent: typeof Undici.EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
 export const DispatcherBase: typeof Undici.Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
 
-const api = require('undici/lib/api/index.js') as { request: (this: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData> };
-// What undici's index.js does: the API methods live on Dispatcher.prototype. ProxyAgent
-// needs `connect` from there to open its CONNECT tunnel.
+/** The proxy agents load only when a proxy from the environment applies. */
+export function loadEnvHttpProxyAgent(): typeof Undici.EnvHttpProxyAgent {
+  return require('undici/lib/dispatcher/env-http-proxy-agent.js');
+}
+
+const api = {
+  request: require('undici/lib/api/api-request.js') as (this: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData>,
+  connect: require('undici/lib/api/api-connect.js') as Undici.Dispatcher['connect'],
+};
+// What undici's index.js does, for the two methods we use: the API methods live on
+// Dispatcher.prototype. ProxyAgent needs `connect` from there to open its CONNECT tunnel.
 Object.assign(DispatcherBase.prototype, api);
 
 export type Dispatcher = Undici.Dispatcher;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
+import { createLogger } from '../../src/logging/logger.js';
 import { HttpClient } from '../../src/transport/http-client.js';
 import { Agent } from '../../src/transport/undici.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 function client(): HttpClient {
-  return new HttpClient({ dispatcher: new Agent(), signers: [], logger: pino({ level: 'silent' }) });
+  return new HttpClient({ dispatcher: new Agent(), signers: [], logger: createLogger('silent') });
 }
 
 const post = (url: string) => ({ method: 'POST' as const, url: new URL(url), headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') });
@@ -52,7 +52,7 @@ describe('HttpClient 401/403 messages say what was sent', () => {
   ])('%o', async (opts, text) => {
     const s = await startScriptedServer((_req, res) => res.writeHead(403).end());
     servers.push(s);
-    const http = new HttpClient({ dispatcher: new Agent(), signers: [], logger: pino({ level: 'silent' }), ...opts });
+    const http = new HttpClient({ dispatcher: new Agent(), signers: [], logger: createLogger('silent'), ...opts });
     await expect(http.send(post(s.url))).rejects.toThrow(text);
   });
 });

@@ -60,8 +60,14 @@ describe('the entry loads only Node built-ins until the relay runs', () => {
   });
 
   it('the relay does load its dependencies (the hook sees them)', () => {
-    const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1' });
-    // (CommonJS requires bypass the hook, so look for pino, which is imported.)
-    expect(r.loaded.some((u) => u.includes('/node_modules/pino/'))).toBe(true);
+    const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1', MCP_SIGV4_SERVICE: 'execute-api', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDHOOK', AWS_SECRET_ACCESS_KEY: 'hook' });
+    // (CommonJS requires bypass the hook, so look for the AWS SDK, which is imported.)
+    expect(r.loaded.some((u) => u.includes('/node_modules/@aws-sdk/'))).toBe(true);
+  });
+
+  it('a bearer relay loads no logging library: its JSON lines are written by our own module', () => {
+    const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1', MCP_BEARER_TOKEN: 'x', MCP_LOG_LEVEL: 'info' });
+    expect(r.loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);
+    expect(r.stderr).toMatch(/^\{"level":30,"time":\d+,"pid":\d+,.*"msg":"mcp-signing-proxy starting"\}$/m);
   });
 });

@@ -13,7 +13,7 @@ import { startFakeSts, type FakeSts } from '../helpers/fake-sts.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
 import { createSigV4VerifyingHandler, type VerificationRecord } from '../helpers/sigv4-server.js';
 import type { VerifierCredential } from '../helpers/sigv4-verifier.js';
-import { connectClient, type ConnectedClient } from '../helpers/spawn-proxy.js';
+import { connectClient, spawnRaw, type ConnectedClient } from '../helpers/spawn-proxy.js';
 
 const REGION = 'eu-west-1';
 const SERVICE = 'execute-api';
@@ -154,6 +154,22 @@ describe('assume role through a fake STS', () => {
     expect(sts.calls[0]!.signedBy).toBe(SOURCE_KEY);
     expectAllVerified(s.records, sts.issued[0]!.accessKeyId);
     expectNoCanary(c.stderr());
+  });
+
+  it('the AssumeRole starts at start-up, before the client has sent anything, and serves the first request', async () => {
+    const { sts, s } = await setup();
+    const p = spawnRaw({ MCP_SIGV4_SERVICE: SERVICE, AWS_REGION: REGION, ...roleEnv(sts, s.server.url) });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    // Event-driven: the only thing that can end this wait is the proxy's own STS call.
+    for (const deadline = Date.now() + 20_000; sts.calls.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    expect(sts.calls).toHaveLength(1);
+    expect(s.server.requests).toHaveLength(0);
+    p.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const answer = await p.waitFor((m) => m.id === 1, 20_000);
+    expect(answer.result).toBeDefined();
+    expect(sts.calls).toHaveLength(1);
+    expect(s.records.length).toBeGreaterThan(0);
+    for (const r of s.records) expect(r.result).toMatchObject({ ok: true, accessKeyId: sts.issued[0]!.accessKeyId });
   });
 
   it('short-lived role credentials are refreshed ahead of expiry without a failed request', async () => {

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { createLogger, type Logger } from '../../src/logging/logger.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError, toJsonRpcError } from '../../src/errors.js';
 import { createSigV4Signer, type AwsCredentials } from '../../src/signers/sigv4.js';
@@ -79,9 +79,9 @@ function credentialSource(...sequence: AwsCredentials[]): { source: CredentialSo
   return { source, forcedRefreshes: () => forced };
 }
 
-function client(credentials: CredentialSource<AwsCredentials>, opts: { region?: string; now?: () => number; logger?: pino.Logger } = {}): HttpClient {
+function client(credentials: CredentialSource<AwsCredentials>, opts: { region?: string; now?: () => number; logger?: Logger } = {}): HttpClient {
   const signer = createSigV4Signer({ service: SERVICE, region: opts.region ?? REGION, credentials });
-  return new HttpClient({ dispatcher: agent, signers: [signer], logger: opts.logger ?? pino({ level: 'silent' }), now: opts.now });
+  return new HttpClient({ dispatcher: agent, signers: [signer], logger: opts.logger ?? createLogger('silent'), now: opts.now });
 }
 
 const MCP_HEADERS = {
@@ -238,7 +238,7 @@ describe('SigV4 signer when AWS says no', () => {
 });
 
 describe('SigV4 signer, unit', () => {
-  const ctx = (attempt = 1, now = Date.now()): SignContext => ({ now: () => now, attempt, logger: pino({ level: 'silent' }) });
+  const ctx = (attempt = 1, now = Date.now()): SignContext => ({ now: () => now, attempt, logger: createLogger('silent') });
   const failure = (headers: Record<string, string>, body: object) => ({ status: 403, headers, bodyText: JSON.stringify(body) });
 
   it('returns a new request, replacing a stale signature and keeping unsigned headers', async () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { pino } from 'pino';
+import { createLogger } from '../../src/logging/logger.js';
 import { describe, expect, it } from 'vitest';
 import { createSigV4Signer } from '../../src/signers/sigv4.js';
 import type { OutgoingRequest } from '../../src/signers/signer.js';
@@ -299,7 +299,7 @@ async function signWithOurSigner(c: VectorCase): Promise<SigV4WireRequest> {
     credentials: async () => ({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken }),
   });
   const req: OutgoingRequest = { method: c.request.method as OutgoingRequest['method'], url, headers, body: c.request.body === '' ? undefined : Buffer.from(c.request.body, 'utf8') };
-  const signed = await signer.sign(req, { now: () => Date.parse(c.timestamp), attempt: 1, logger: pino({ level: 'silent' }) });
+  const signed = await signer.sign(req, { now: () => Date.parse(c.timestamp), attempt: 1, logger: createLogger('silent') });
   // What goes on the wire: undici adds Host = URL.host and serialises the URL's path and query.
   return { method: signed.method, rawPath: url.pathname + url.search, headers: { ...signed.headers, host: url.host }, body: Buffer.from(signed.body ?? []) };
 }
