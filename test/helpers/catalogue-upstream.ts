@@ -23,7 +23,7 @@ export interface FakeMcp {
   hits: Hit[];
   /** Timestamps (ms) of marks the scripts set, e.g. when the initialize result was written. */
   marks: Map<string, number>;
-  /** Number of TCP connections open right now, and the most seen at once. */
+  /** Number of TCP connections open right now, and the most open at once while a request arrived. */
   connections(): { open: number; peak: number; total: number };
   close(): Promise<void>;
 }
@@ -117,12 +117,21 @@ export async function startFakeMcp(opts: FakeMcpOptions = {}): Promise<FakeMcp> 
       if (!res.headersSent) res.writeHead(500).end(String(err));
     }
   });
+  // A socket the client closed counts as closed from its EOF on, and the peak is taken when
+  // a request arrives: the server may accept the client's next connection in the same turn
+  // of its event loop before it reads the EOF of the one the client closed first, so a count
+  // taken at accept time would see a socket more than the client ever had open.
   server.on('connection', (s) => {
     open++;
     total++;
-    peak = Math.max(peak, open);
-    s.on('close', () => open--);
+    let counted = true;
+    const gone = () => {
+      if (counted) open--;
+      counted = false;
+    };
+    s.once('end', gone).once('close', gone);
   });
+  server.on('request', () => (peak = Math.max(peak, open)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   self = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
