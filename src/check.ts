@@ -3,6 +3,7 @@ import type { Config } from './config/config.js';
 import type { Logger } from './logging/logger.js';
 import { safeUrl } from './logging/logger.js';
 import { Relay } from './proxy.js';
+import { configuredHooks } from './relay/configured-hooks.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
 import type { HttpClient } from './transport/http-client.js';
 import { createTransport } from './transport/create-transport.js';
@@ -33,7 +34,7 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
       if (typeof msg.id === 'number' && msg.method === undefined) waiting.get(msg.id)?.(msg);
     }
   });
-  const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger });
+  const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger, hooks: configuredHooks(config, logger) });
   relay.attach(createTransport({ endpoint: config.endpoint, http, logger }));
   const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));
   const call = (id: number, method: string, params: object) =>

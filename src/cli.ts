@@ -3,8 +3,8 @@ import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, safeUrl, type Logger } from './logging/logger.js';
 import { registerSecret } from './logging/safe-url.js';
-import { policyHook } from './policy/policy-hook.js';
 import { Relay } from './proxy.js';
+import { configuredHooks } from './relay/configured-hooks.js';
 import { buildSignerChain } from './signers/build-chain.js';
 import { LineFramer } from './stdio/line-framer.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
@@ -86,8 +86,7 @@ export async function run(config: Config, check: boolean): Promise<void> {
   }
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
-  const hooks = config.policy === undefined ? [] : [policyHook(config.policy, log)];
-  relay = new Relay({ writer, logger: log, hooks });
+  relay = new Relay({ writer, logger: log, hooks: configuredHooks(config, log) });
   relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log }));
 
   const framer = new LineFramer(

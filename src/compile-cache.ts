@@ -1,6 +1,6 @@
 import nodeModule from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 type EnableCompileCache = (dir?: string) => unknown;
 
@@ -18,8 +18,12 @@ export function enableCompileCache(
   enable: EnableCompileCache | undefined = (nodeModule as { enableCompileCache?: EnableCompileCache }).enableCompileCache,
 ): void {
   if (enable === undefined) return;
+  const dir = compileCacheDir(env);
+  // A relative base (HOME empty, XDG_CACHE_HOME relative) would put the cache in the host's
+  // working directory, perhaps the user's repository.
+  if (!isAbsolute(dir)) return;
   try {
-    enable(compileCacheDir(env));
+    enable(dir);
   } catch {
     // No cache: start-up is only slower.
   }

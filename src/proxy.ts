@@ -121,6 +121,11 @@ export class Relay {
         return;
       }
       this.#pending.set(key, pending);
+    } else if (this.#hooks !== undefined && info.kind === 'notification' && info.method !== undefined && !info.method.startsWith('notifications/')) {
+      // A client notifies only with notifications/* (MCP lifecycle); "tools/call" without an
+      // id is a request no hook can answer, so it is dropped rather than let past the policy.
+      this.#log.warn({ method: info.method }, 'dropped a notification that names a request method; it was not sent to the server');
+      return;
     }
     this.#track(this.#forward(info, body, pending));
     if (info.cancels !== undefined) this.#cancel(info.cancels);

@@ -17,6 +17,7 @@ import { ConfigError } from '../errors.js';
 import { camel, ENV_ONLY, SETTINGS, type CliArgs, type Setting } from './args.js';
 import { closest } from './closest.js';
 import { expandVars } from './headers.js';
+import { scanEnvelope } from '../transport/envelope-scan.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 export type SettingValue = string | boolean | readonly string[];
@@ -92,13 +93,22 @@ function didYouMean(word: string, candidates: readonly string[]): string {
   return best === undefined ? '' : `did you mean "${best}"? `;
 }
 
-/** JSON.parse's message without the quoted text V8 puts in it (the file may hold secrets). */
-function jsonProblem(err: unknown, text: string): string {
-  const message = (err as Error).message.replace(/,\s*".*" is not valid JSON$/s, '');
-  const at = /at position (\d+)/.exec(message);
-  if (at === null) return message;
-  const before = text.slice(0, Number(at[1])).split('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/s, '')} at line ${before.length} column ${(before.at(-1) as string).length + 1}`;
+/**
+ * Where the file stops being JSON, as line and column, and nothing else: V8's message quotes
+ * the text around the error, and the file may hold secrets. Our own validating scanner
+ * gives the byte offset.
+ */
+function jsonProblem(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  let offset = bytes.length;
+  try {
+    scanEnvelope(bytes);
+  } catch (err) {
+    const at = /at byte (\d+)/.exec((err as Error).message);
+    if (at !== null) offset = Number(at[1]);
+  }
+  const before = bytes.subarray(0, offset).toString('utf8').split('\n');
+  return `at line ${before.length} column ${(before.at(-1) as string).length + 1}`;
 }
 
 function literalSecret(where: string, name: string): ConfigError {
@@ -160,15 +170,16 @@ export function loadConfigFile(path: string): ParsedFile {
   const label = `${FILE_FLAG} file ${path}`;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // A BOM (some Windows editors write one) is not part of the JSON.
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     throw new ConfigError(`${label} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the path and its permissions');
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${label} is not valid JSON (${jsonProblem(err, text)})`, 'fix the JSON; comments and trailing commas are not allowed');
+  } catch {
+    throw new ConfigError(`${label} is not valid JSON (${jsonProblem(text)})`, 'fix the JSON; comments and trailing commas are not allowed');
   }
   if (!isObject(json)) throw new ConfigError(`${label} is not a JSON object`, SHAPE);
   for (const name of Object.keys(json)) {
@@ -237,6 +248,20 @@ function selectServer(file: ParsedFile, server: string | undefined, path: string
  * Applies --config / --server (if given) below the flags and the environment, and reports
  * the source of every setting. Without a config file it only reports sources.
  */
+/**
+ * Variables that set the same thing another way: one of them set in the environment beats
+ * the file's value too (a token beats a token file, the Claude Code fallbacks and PEM files
+ * beat a PFX), or the environment would lose to the file.
+ */
+const RIVALS: Readonly<Record<string, readonly string[]>> = {
+  'bearer-token': ['MCP_BEARER_TOKEN_FILE'],
+  'bearer-token-file': ['MCP_BEARER_TOKEN'],
+  'client-cert': ['CLAUDE_CODE_CLIENT_CERT', 'MCP_CLIENT_PFX'],
+  'client-key': ['CLAUDE_CODE_CLIENT_KEY', 'MCP_CLIENT_PFX'],
+  'client-pfx': ['MCP_CLIENT_CERT', 'MCP_CLIENT_KEY', 'CLAUDE_CODE_CLIENT_CERT', 'CLAUDE_CODE_CLIENT_KEY'],
+  'client-key-passphrase': ['CLAUDE_CODE_CLIENT_KEY_PASSPHRASE'],
+};
+
 export function applyConfigFile(args: CliArgs, env: Env): Layered {
   const path = args.config ?? nonEmpty(env.MCP_PROXY_CONFIG);
   const server = args.server ?? nonEmpty(env.MCP_PROXY_SERVER);
@@ -251,9 +276,11 @@ export function applyConfigFile(args: CliArgs, env: Env): Layered {
   for (const key of FILE_KEYS) {
     const flag = flagValue(key, args);
     const envName = key.env.find((n) => nonEmpty(env[n]) !== undefined);
+    const rival = RIVALS[key.name]?.find((n) => nonEmpty(env[n]) !== undefined);
     let resolved: ResolvedSetting;
     if (flag !== undefined) resolved = { key, value: flag, source: 'flag' };
     else if (envName !== undefined) resolved = { key, value: env[envName] as string, source: `env ${envName}` };
+    else if (rival !== undefined) resolved = { key, value: undefined, source: `unset (env ${rival} wins)` };
     else {
       // A server's null unsets the defaults' value.
       const [raw, source, where] =

@@ -20,6 +20,25 @@ function maskHeader(line: string): string {
   return sep === null ? MASKED : `${line.slice(0, sep.index).trim()}: ${MASKED}`;
 }
 
+// An option that names its value a secret: `--password x`, `-p=x`, `token=x`, `--api-key x`.
+const SECRET_OPTION = /^-{0,2}[\w-]*(pass(word|phrase)?|secret|token|key|auth)[\w-]*$/i;
+
+/**
+ * A command line may carry a credential inline: key-like words, the value after an option
+ * that names a secret, and `NAME=value` where NAME does, are masked.
+ */
+function maskCommand(text: string): string {
+  const words = text.split(' ');
+  return words
+    .map((word, i) => {
+      const eq = word.indexOf('=');
+      if (eq > 0 && SECRET_OPTION.test(word.slice(0, eq))) return `${word.slice(0, eq)}=${MASKED}`;
+      if (i > 0 && SECRET_OPTION.test(words[i - 1] as string) && (words[i - 1] as string).startsWith('-')) return MASKED;
+      return maskTokenLike(word);
+    })
+    .join(' ');
+}
+
 function shown({ key, value }: ResolvedSetting): string {
   if (value === undefined) return '-';
   if (typeof value === 'boolean') return String(value);
@@ -33,8 +52,7 @@ function shown({ key, value }: ResolvedSetting): string {
       return '(not a URL)';
     }
   }
-  // A command line may carry a token inline.
-  if (key.name === 'headers-helper') return text.split(' ').map(maskTokenLike).join(' ');
+  if (key.name === 'headers-helper') return maskCommand(text);
   return text;
 }
 

@@ -1,5 +1,6 @@
 import { InvalidMessageError, JSONRPC_INVALID_REQUEST, JSONRPC_PARSE_ERROR, toJsonRpcError } from '../errors.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../json-depth.js';
+import { duplicateMemberKey } from '../transport/envelope-scan.js';
 import { describeMessage, errorResponse, isJsonRpcId, type ClientMessageInfo } from '../jsonrpc.js';
 
 export type LineResult =
@@ -44,6 +45,13 @@ export function classifyLine(raw: Buffer): LineResult {
   }
   if (Array.isArray(value)) {
     return invalid(JSONRPC_INVALID_REQUEST, null, 'invalid request: JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per line', 'batch');
+  }
+  // The proxy reads the last of duplicate keys (JSON.parse) and forwards the client's bytes;
+  // a server that reads the first would see another method or tool than the one checked.
+  const duplicate = duplicateMemberKey(line);
+  if (duplicate !== undefined) {
+    const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+    return invalid(JSONRPC_INVALID_REQUEST, id, `invalid request: the key "${duplicate.slice(0, 64)}" occurs twice`, 'duplicate-key');
   }
   const info = describeMessage(value);
   if (info === undefined) {

@@ -282,6 +282,38 @@ export function scanEnvelope(bytes: Uint8Array): Envelope | undefined {
 }
 
 /**
+ * The first key that occurs twice among the members of the top-level object or of its
+ * `params` object, if any (the text must be valid JSON: scan or parse it first). JSON.parse
+ * keeps the last duplicate and some servers the first, so a line such as
+ * `{"params":{"name":"delete_service","name":"echo"}}` would be checked as one tool by the
+ * proxy and run as another by the server.
+ */
+export function duplicateMemberKey(bytes: Uint8Array): string | undefined {
+  const s = new Scanner(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+  const members = (start: number, nested: string | undefined): string | undefined => {
+    let i = s.ws(start + 1);
+    if (s.byte(i) === RBRACE) return undefined;
+    const seen = new Set<string>();
+    for (;;) {
+      const keyEnd = s.string(i);
+      const key = s.parse(i, keyEnd) as string;
+      if (seen.has(key)) return key;
+      seen.add(key);
+      const valueStart = s.ws(s.ws(keyEnd) + 1);
+      if (key === nested && s.byte(valueStart) === LBRACE) {
+        const inner = members(valueStart, undefined);
+        if (inner !== undefined) return `${nested}.${inner}`;
+      }
+      i = s.ws(s.value(valueStart, 1));
+      if (s.byte(i) !== COMMA) return undefined;
+      i = s.ws(i + 1);
+    }
+  };
+  const i = s.ws(0);
+  return s.byte(i) === LBRACE ? members(i, 'params') : undefined;
+}
+
+/**
  * Removes the whitespace between the tokens of valid JSON (scan it first), in place, and
  * returns the shortened view: a pretty-printed message becomes one compact line without a
  * second copy.

@@ -23,6 +23,12 @@ describe('--check: one scripted session, reported for a person', () => {
     expect(out + p.stderr()).not.toContain(TOKEN);
   });
 
+  it('applies the tool policy, as the host would see it', async () => {
+    const p = spawnRaw({ MCP_ENDPOINT: server.url, MCP_BEARER_TOKEN: TOKEN, MCP_ALLOW_TOOLS: 'echo' }, ['--check']);
+    expect((await p.exited).code).toBe(0);
+    expect(p.lines.join('\n')).toContain('✔ tools/list: 1 tool (echo)');
+  });
+
   it('says what failed and exits 1', async () => {
     const p = spawnRaw({ MCP_ENDPOINT: server.url, MCP_BEARER_TOKEN: 'CANARYWRONG1' }, ['--check']);
     const exit = await p.exited;

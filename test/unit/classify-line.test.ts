@@ -58,3 +58,23 @@ describe('classifyLine', () => {
     expect(r.kind === 'message' && r.info.name).toBe('file:///a');
   });
 });
+
+describe('duplicate keys', () => {
+  it.each([
+    ['params.name', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_service","name":"echo"}}', 'params.name', 1],
+    ['method', '{"jsonrpc":"2.0","id":2,"method":"tools/call","method":"ping","params":{}}', 'method', 2],
+    ['id', '{"jsonrpc":"2.0","id":3,"id":4,"method":"ping"}', 'id', 4],
+  ])('a duplicated %s is refused with -32600', (_what, text, key, id) => {
+    const r = classifyLine(Buffer.from(text));
+    expect(r.kind).toBe('invalid');
+    const reply = JSON.parse((r as { reply: string }).reply);
+    expect(reply.id).toBe(id);
+    expect(reply.error.code).toBe(-32600);
+    expect(reply.error.message).toContain(`the key "${key}" occurs twice`);
+  });
+
+  it('the same key in different objects, or deeper than params, is fine', () => {
+    const text = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"name":"a","x":{"name":"b","name":"c"}}}}';
+    expect(classifyLine(Buffer.from(text)).kind).toBe('message');
+  });
+});

@@ -14,6 +14,12 @@ describe('compile cache (Node 22.1+)', () => {
     expect(dirs).toEqual([join('/x/cache', 'mcp-signing-proxy')]);
   });
 
+  it('is not enabled for a relative directory (HOME empty): never in the host\'s working directory', () => {
+    const dirs: Array<string | undefined> = [];
+    enableCompileCache({ XDG_CACHE_HOME: 'relative/cache' }, (dir) => dirs.push(dir));
+    expect(dirs).toEqual([]);
+  });
+
   it('does nothing without the API (Node 20), and never fails start-up', () => {
     expect(() => enableCompileCache({}, undefined)).not.toThrow();
     expect(() => enableCompileCache({ XDG_CACHE_HOME: '/x' }, () => {

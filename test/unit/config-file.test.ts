@@ -88,6 +88,16 @@ describe('layering: flag › environment › server entry › defaults', () => {
     expect(cfg(['--config', path, '--server', 'dev'], { MCP_INSECURE: '0' }).tls.insecure).toBe(false);
   });
 
+  it('a variable that sets the same thing another way beats the file too', () => {
+    const tokenFile = join(dir, 'token-from-file');
+    writeFileSync(tokenFile, 'tok-from-file');
+    const path = file({ defaults: { endpoint: 'https://mcp.example.com/mcp', 'bearer-token-file': tokenFile } });
+    expect(cfg(['--config', path]).bearer).toEqual({ token: undefined, tokenFile });
+    expect(cfg(['--config', path], { MCP_BEARER_TOKEN: 'from-env' }).bearer).toEqual({ token: 'from-env', tokenFile: undefined });
+    const l = layered(['--config', path], { MCP_BEARER_TOKEN: 'from-env' });
+    expect(l.settings.find((s) => s.key.name === 'bearer-token-file')?.source).toBe('unset (env MCP_BEARER_TOKEN wins)');
+  });
+
   it('any of a setting\'s variables beats the file (region: AWS_REGION or AWS_DEFAULT_REGION)', () => {
     const path = file({ servers: { s: { endpoint: 'https://mcp.corp.example/mcp', service: 'execute-api', region: 'eu-west-1' } } });
     expect(cfg(['--config', path, '--server', 's']).sigv4?.region).toBe('eu-west-1');
@@ -173,8 +183,14 @@ describe('refusals', () => {
   it('a missing file, and invalid JSON without quoting the file', () => {
     expect(configError(['--config', join(dir, 'nope.json')]).message).toMatch(/^--config \/ MCP_PROXY_CONFIG file \S+nope\.json cannot be read \(ENOENT\)$/);
     const e = configError(['--config', file('{\n  "defaults": { "bearer-token": secretvalue }\n}')]);
-    expect(e.message).toMatch(/is not valid JSON/);
+    expect(e.message).toMatch(/is not valid JSON \(at line 2 column 33\)$/);
     expect(e.message).not.toContain('secretvalue');
+    // A realistic file: V8 quotes a window of the text around the error, never shown.
+    const long = configError(['--config', file(`{\n  "servers": { "prod": { "endpoint": "https://mcp.example.com/${'x'.repeat(200)}",\n    "bearer-token": sk-LIVESECRET123 } }\n}`)]);
+    expect(long.message).toMatch(/is not valid JSON \(at line 3 column 21\)$/);
+    expect(long.message).not.toContain('LIVESEC');
+    // A BOM from a Windows editor is not an error.
+    expect(cfg(['--config', file('\uFEFF{"defaults":{"endpoint":"https://mcp.example.com/mcp"}}')], {}).endpoint.href).toBe('https://mcp.example.com/mcp');
     expect(configError(['--config', file('[1]')]).message).toMatch(/is not a JSON object/);
   });
 });
@@ -197,6 +213,12 @@ describe('--print-config', () => {
     expect(text).toMatch(/^insecure +false +default$/m);
     expect(text).toMatch(/^role-arn +- +unset$/m);
     expect(text).not.toMatch(/SECRET/);
+  });
+
+  it('a headers helper command: the values of secret-named options are masked', () => {
+    const helper = 'get-creds --password hunter2pass --user ada token=abc123 --api-key=k3y vault read x';
+    const text = renderConfig(layered(['--headers-helper', helper], {}));
+    expect(text).toMatch(/^headers-helper +get-creds --password \*\*\*\* --user ada token=\*\*\*\* --api-key=\*\*\*\* vault read x +flag$/m);
   });
 });
 

@@ -112,6 +112,15 @@ describe('relay hooks: client requests', () => {
     expect(seen).toEqual([]);
     expect(h.sent.map((i) => i.kind)).toEqual(['notification', 'response']);
   });
+
+  it('with hooks, a notification that names a request method is dropped, not sent past them', async () => {
+    const h = harness([{ name: 'policy', onRequest: () => undefined }]);
+    h.send({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'delete_service' } });
+    h.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } });
+    await settle();
+    expect(h.sent.map((i) => i.method)).toEqual(['notifications/cancelled']);
+    expect(h.lines).toEqual([]);
+  });
 });
 
 describe('relay hooks: server messages', () => {
