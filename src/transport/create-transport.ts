@@ -34,7 +34,7 @@ function notStreamable(err: unknown): boolean {
   return err instanceof UpstreamHttpError && (err.httpStatus === 400 || err.httpStatus === 404 || err.httpStatus === 405);
 }
 
-/** The legacy GET was answered 404/405: no SSE endpoint at this URL. */
+/** The legacy GET was answered 400/404/405: no SSE endpoint at this URL. */
 function notLegacy(err: unknown): boolean {
   return err instanceof NoLegacyEndpointError;
 }

@@ -30,6 +30,8 @@ export class NegotiatingTransport implements RemoteTransport {
   #chosen: Candidate | undefined;
   /** The first initialize under way: other messages wait for its verdict. */
   #deciding: Promise<unknown> | undefined;
+  /** Whether the initialize being decided on has its answer. */
+  #probeAnswered: (() => boolean) | undefined;
 
   constructor(first: Candidate, second: Candidate, wrongTransport: (err: unknown) => boolean, log: Logger) {
     this.#first = first;
@@ -44,17 +46,30 @@ export class NegotiatingTransport implements RemoteTransport {
 
   start(deliver: Deliver): void {
     this.#deliver = deliver;
-    for (const t of this.#built.values()) t.start(deliver);
+    for (const [c, t] of this.#built) t.start(this.#delivering(c, deliver));
+  }
+
+  /**
+   * The answer to the first initialize decides, as soon as it is relayed (the transport's
+   * send may still be reading its stream): later messages must not wait for that.
+   */
+  #delivering(c: Candidate, deliver: Deliver): Deliver {
+    return async (m) => {
+      await deliver(m);
+      if (this.#chosen === undefined && this.#probeAnswered?.() === true) this.#choose(c);
+    };
   }
 
   async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
     if (this.#chosen === undefined && info.method === 'initialize' && this.#deciding === undefined) {
+      this.#probeAnswered = isAnswered;
       const deciding = this.#decide(body, info, isAnswered, signal);
       this.#deciding = deciding;
       try {
         return await deciding;
       } finally {
         this.#deciding = undefined;
+        this.#probeAnswered = undefined;
       }
     }
     await this.#deciding?.catch(() => undefined);
@@ -99,7 +114,7 @@ export class NegotiatingTransport implements RemoteTransport {
     let t = this.#built.get(c);
     if (t === undefined) {
       t = c.build();
-      if (this.#deliver !== undefined) t.start(this.#deliver);
+      if (this.#deliver !== undefined) t.start(this.#delivering(c, this.#deliver));
       this.#built.set(c, t);
     }
     return t;

@@ -7,7 +7,10 @@ import { parseRemote, unrelayable, type Deliver } from '../remote-transport.js';
 import { SseParser } from '../sse-parser.js';
 import { hintForStatus } from '../streamable-http/http-status.js';
 
-/** The GET answered 404/405: no legacy SSE endpoint at this URL (auto-detection tries the other transport). */
+/**
+ * The GET answered 400/404/405: no legacy SSE endpoint at this URL (`sse-first` then tries
+ * Streamable HTTP). 400 is what a Streamable HTTP server answers a GET without a session.
+ */
 export class NoLegacyEndpointError extends UpstreamHttpError {}
 
 /** One open legacy event stream: where to POST, and a promise that settles when the stream ends. */
@@ -77,10 +80,10 @@ async function getStream(endpoint: URL, http: HttpClient, signal: AbortSignal): 
   const type = (res.header('content-type') ?? '').toLowerCase();
   if (res.ok && type.startsWith('text/event-stream')) return res;
   res.discard();
-  if (res.status === 404 || res.status === 405) {
+  if (res.status === 400 || res.status === 404 || res.status === 405) {
     throw new NoLegacyEndpointError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status} to the GET that opens a legacy SSE session at ${safeUrl(endpoint)}`, {
       httpStatus: res.status,
-      hint: 'check MCP_ENDPOINT (a legacy SSE URL often ends in /sse), or use --transport auto',
+      hint: 'check MCP_ENDPOINT (a legacy SSE URL often ends in /sse); for a Streamable HTTP server use --transport auto (the default)',
     });
   }
   if (!res.ok) {
