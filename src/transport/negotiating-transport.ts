@@ -30,8 +30,8 @@ export class NegotiatingTransport implements RemoteTransport {
   #chosen: Candidate | undefined;
   /** The first initialize under way: other messages wait for its verdict. */
   #deciding: Promise<unknown> | undefined;
-  /** Whether the initialize being decided on has its answer. */
-  #probeAnswered: (() => boolean) | undefined;
+  /** The id of the initialize being decided on. */
+  #probe: ClientMessageInfo['id'];
 
   constructor(first: Candidate, second: Candidate, wrongTransport: (err: unknown) => boolean, log: Logger) {
     this.#first = first;
@@ -50,26 +50,26 @@ export class NegotiatingTransport implements RemoteTransport {
   }
 
   /**
-   * The answer to the first initialize decides, as soon as it is relayed (the transport's
-   * send may still be reading its stream): later messages must not wait for that.
+   * The answer to the first initialize decides, before it is relayed (the transport's send
+   * may still be reading its stream, and the client acts on the answer at once).
    */
   #delivering(c: Candidate, deliver: Deliver): Deliver {
-    return async (m) => {
-      await deliver(m);
-      if (this.#chosen === undefined && this.#probeAnswered?.() === true) this.#choose(c);
+    return (m) => {
+      if (this.#chosen === undefined && this.#probe !== undefined && m.info?.kind === 'response' && m.info.id === this.#probe) this.#choose(c);
+      return deliver(m);
     };
   }
 
   async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
     if (this.#chosen === undefined && info.method === 'initialize' && this.#deciding === undefined) {
-      this.#probeAnswered = isAnswered;
+      this.#probe = info.id;
       const deciding = this.#decide(body, info, isAnswered, signal);
       this.#deciding = deciding;
       try {
         return await deciding;
       } finally {
         this.#deciding = undefined;
-        this.#probeAnswered = undefined;
+        this.#probe = undefined;
       }
     }
     await this.#deciding?.catch(() => undefined);

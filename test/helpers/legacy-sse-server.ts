@@ -43,6 +43,9 @@ function buildServer(): McpServer {
     const token = extra._meta?.progressToken;
     for (let i = 1; i <= steps; i++) {
       if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
+      // Apart in time, as in mcp-server.ts: one pipe read holding a notification and the
+      // response after it loses the notification in the SDK client.
+      await new Promise((r) => setTimeout(r, 5));
     }
     return { content: [{ type: 'text', text: `done ${steps}` }] };
   });
