@@ -98,7 +98,7 @@ export class NegotiatingTransport implements RemoteTransport {
         const main = (neither ? err : second) as ProxyError;
         throw new ProxyError(main.code, `as ${this.#first.name}: ${(err as Error).message}; as ${this.#second.name}: ${(second as Error).message}`, {
           httpStatus: main.httpStatus,
-          hint: neither ? 'check that MCP_ENDPOINT is the URL of an MCP server (Streamable HTTP endpoints often end in /mcp, legacy SSE ones in /sse)' : main.hint,
+          hint: neither ? 'check the path in MCP_ENDPOINT: Streamable HTTP endpoints often end in /mcp, legacy SSE ones in /sse' : main.hint,
         });
       }
       this.#choose(this.#second);
