@@ -35,7 +35,8 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
     }
   });
   const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger, hooks: configuredHooks(config, logger) });
-  relay.attach(createTransport({ endpoint: config.endpoint, http, logger }));
+  const transport = createTransport({ endpoint: config.endpoint, http, logger, mode: config.transport });
+  relay.attach(transport);
   const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));
   const call = (id: number, method: string, params: object) =>
     new Promise<Answer>((resolve) => {
@@ -56,7 +57,7 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
     print(`✘ initialize: ${init.error.message}`);
   } else {
     const info = init.result?.serverInfo as { name?: string; version?: string } | undefined;
-    print(`✔ initialize: ${info?.name ?? '?'} ${info?.version ?? ''} (protocol ${String(init.result?.protocolVersion)})`);
+    print(`✔ initialize: ${info?.name ?? '?'} ${info?.version ?? ''} (protocol ${String(init.result?.protocolVersion)}, transport ${transport.transportName?.() ?? config.transport})`);
     send({ method: 'notifications/initialized' });
     const tools = await call(2, 'tools/list', {});
     if (tools.error !== undefined) {

@@ -27,6 +27,7 @@ function logStartup(log: Logger, config: Config): void {
     {
       version: version(),
       endpoint: safeUrl(config.endpoint),
+      transport: config.transport,
       signer: config.signer,
       headers: config.headers.map(([name]) => name),
       bearer: config.bearer && (config.bearer.tokenFile !== undefined ? `file ${config.bearer.tokenFile}` : 'env MCP_BEARER_TOKEN'),
@@ -87,7 +88,7 @@ export async function run(config: Config, check: boolean): Promise<void> {
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
   relay = new Relay({ writer, logger: log, hooks: configuredHooks(config, log) });
-  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log }));
+  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport }));
 
   const framer = new LineFramer(
     config.maxLineBytes,

@@ -36,6 +36,7 @@ export interface Setting {
 export const SETTINGS = [
   { name: 'endpoint', type: 'string', value: 'URL', env: ['MCP_ENDPOINT'], help: 'remote MCP endpoint; also the first argument', group: 'Endpoint and signer' },
   { name: 'signer', type: 'string', value: 'none|bearer|sigv4|auto', env: ['MCP_SIGNER'], default: 'auto', help: 'auto: sigv4 for AWS URLs, --service or a role ARN; bearer when a token is set; else none', group: 'Endpoint and signer' },
+  { name: 'transport', type: 'string', value: 'auto|streamable-http|sse', env: ['MCP_TRANSPORT'], default: 'auto', help: 'auto: Streamable HTTP, legacy HTTP+SSE when the server answers initialize with 400/404/405; mcp-remote\'s http-first, sse-first, http-only, sse-only are accepted', group: 'Endpoint and signer' },
   { name: 'header', type: 'string', short: 'H', multiple: true, value: '"Name: value"', env: ['MCP_HEADERS'], help: 'static header, repeatable; Name=value also accepted; ${VAR} and ${VAR:-default} are expanded; MCP_HEADERS holds one per line', group: 'Headers and tokens' },
   { name: 'header-file', type: 'string', value: 'PATH', env: ['MCP_HEADER_FILE'], help: 'file of "Name: value" lines', group: 'Headers and tokens' },
   { name: 'headers-helper', type: 'string', value: 'CMD', env: ['MCP_HEADERS_HELPER'], help: 'command printing a JSON object of headers (or "Name: value" lines); run through the shell without stdin', group: 'Headers and tokens' },

@@ -7,6 +7,7 @@ import { headerProblem, parseHeaderLines, type HeaderPair } from './headers.js';
 import { policyConfig } from './policy-config.js';
 import type { CliArgs } from './args.js';
 import type { PolicyConfig } from '../policy/policy.js';
+import type { TransportMode } from '../transport/create-transport.js';
 
 export type SignerKind = 'none' | 'bearer' | 'sigv4';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -46,6 +47,8 @@ export interface TlsConfig {
 
 export interface Config {
   readonly endpoint: URL;
+  /** Which wire protocol to speak, or how to find out (README "Protocols"). */
+  readonly transport: TransportMode;
   readonly signer: SignerKind;
   /** Static headers, already expanded, in the order given. */
   readonly headers: readonly HeaderPair[];
@@ -126,6 +129,26 @@ function parseEndpoint(raw: string | undefined, allowHttp: boolean): URL {
     );
   }
   return url;
+}
+
+/** mcp-remote's --transport names, so its users need not relearn them. */
+const TRANSPORT_NAMES: Readonly<Record<string, TransportMode>> = {
+  auto: 'auto',
+  'streamable-http': 'streamable-http',
+  sse: 'sse',
+  'http-first': 'auto',
+  'http-only': 'streamable-http',
+  'sse-first': 'sse-first',
+  'sse-only': 'sse',
+};
+
+function transportMode(raw: string | undefined): TransportMode {
+  if (raw === undefined) return 'auto';
+  const mode = TRANSPORT_NAMES[raw.toLowerCase()];
+  if (mode === undefined) {
+    throw new ConfigError(`--transport / MCP_TRANSPORT must be auto, streamable-http or sse (got "${raw.slice(0, 40)}")`, 'pick auto (the default), streamable-http or sse; http-first, sse-first, http-only and sse-only are accepted too');
+  }
+  return mode;
 }
 
 /** Stable, valid default: [\w+=,.@-], 2–64 chars (STS AssumeRole RoleSessionName). */
@@ -310,6 +333,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
 
   return Object.freeze({
     endpoint,
+    transport: transportMode(args.transport ?? env(e, 'MCP_TRANSPORT')),
     signer,
     headers: Object.freeze(headers),
     headersHelper,

@@ -1,7 +1,17 @@
+import { UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { HttpClient } from './http-client.js';
+import { NoLegacyEndpointError } from './legacy-sse/stream.js';
+import { LegacySseTransport } from './legacy-sse/transport.js';
+import { NegotiatingTransport, type Candidate } from './negotiating-transport.js';
 import type { RemoteTransport } from './remote-transport.js';
 import { StreamableHttpTransport } from './streamable-http/transport.js';
+
+/**
+ * `--transport` (README "Protocols"): `auto` tries Streamable HTTP and falls back to legacy
+ * HTTP+SSE; `sse-first` the other way round; the other two use one transport only.
+ */
+export type TransportMode = 'auto' | 'sse-first' | 'streamable-http' | 'sse';
 
 export interface TransportOptions {
   /** The remote MCP endpoint (MCP_ENDPOINT). */
@@ -9,14 +19,42 @@ export interface TransportOptions {
   /** Signs and sends every request; shared by all transports. */
   http: HttpClient;
   logger: Logger;
+  /** Default `auto`. */
+  mode?: TransportMode;
+}
+
+/**
+ * Statuses to a Streamable HTTP initialize that mean "no Streamable HTTP endpoint here"
+ * (spec 2025-11-25, "Backwards Compatibility": 400, 404 or 405). Never 401/403 (with SigV4
+ * a 403 is a signing problem), 5xx or network errors: those are no evidence of the era. A
+ * JSON-RPC error answering the initialize in such a body is an answer, and the negotiation
+ * keeps the transport that got it.
+ */
+function notStreamable(err: unknown): boolean {
+  return err instanceof UpstreamHttpError && (err.httpStatus === 400 || err.httpStatus === 404 || err.httpStatus === 405);
+}
+
+/** The legacy GET was answered 400/404/405: no SSE endpoint at this URL. */
+function notLegacy(err: unknown): boolean {
+  return err instanceof NoLegacyEndpointError;
 }
 
 /**
  * Chooses and builds the transport for an endpoint. Every caller (the relay at start-up,
  * `--check`) gets its transport here, so this is the one place where a choice between
- * wire protocols, or protocol revisions negotiated with the server, is made. Today every
- * endpoint speaks Streamable HTTP (spec 2025-03-26 … 2025-11-25).
+ * wire protocols, or protocol revisions negotiated with the server, is made.
  */
 export function createTransport(opts: TransportOptions): RemoteTransport {
-  return new StreamableHttpTransport(opts);
+  const streamable: Candidate = { name: 'streamable-http', build: () => new StreamableHttpTransport(opts) };
+  const legacy: Candidate = { name: 'sse', build: () => new LegacySseTransport(opts) };
+  switch (opts.mode ?? 'auto') {
+    case 'streamable-http':
+      return streamable.build();
+    case 'sse':
+      return legacy.build();
+    case 'sse-first':
+      return new NegotiatingTransport(legacy, streamable, notLegacy, opts.logger);
+    case 'auto':
+      return new NegotiatingTransport(streamable, legacy, notStreamable, opts.logger);
+  }
 }

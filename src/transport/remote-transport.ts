@@ -37,6 +37,8 @@ export interface RemoteTransport {
   terminate(timeoutMs: number): Promise<void>;
   /** Aborts every stream and request still open. */
   close(): void;
+  /** The wire protocol in use once known (`streamable-http`, `sse`), for `--check` and logs. */
+  transportName?(): string | undefined;
 }
 
 const LF = 0x0a;

@@ -157,3 +157,22 @@ describe('inferAwsEndpoint', () => {
     });
   });
 });
+
+describe('--transport / MCP_TRANSPORT', () => {
+  const url = 'https://mcp.example.com/sse';
+  it('defaults to auto and accepts mcp-remote names', () => {
+    expect(cfg([url]).transport).toBe('auto');
+    expect(cfg([url, '--transport', 'sse']).transport).toBe('sse');
+    expect(cfg([url], { MCP_TRANSPORT: 'streamable-http' }).transport).toBe('streamable-http');
+    expect(cfg([url], { MCP_TRANSPORT: 'http-first' }).transport).toBe('auto');
+    expect(cfg([url], { MCP_TRANSPORT: 'http-only' }).transport).toBe('streamable-http');
+    expect(cfg([url], { MCP_TRANSPORT: 'sse-only' }).transport).toBe('sse');
+    expect(cfg([url], { MCP_TRANSPORT: 'sse-first' }).transport).toBe('sse-first');
+    expect(cfg([url, '--transport', 'sse'], { MCP_TRANSPORT: 'http-only' }).transport).toBe('sse');
+  });
+
+  it('refuses anything else, naming the flag and the choices', () => {
+    expect(() => cfg([url, '--transport', 'websocket'])).toThrow(ConfigError);
+    expect(() => cfg([url, '--transport', 'websocket'])).toThrow(/--transport \/ MCP_TRANSPORT must be auto, streamable-http or sse \(got "websocket"\)/);
+  });
+});

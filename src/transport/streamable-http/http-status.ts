@@ -19,7 +19,7 @@ export class SessionExpiredError extends ProtocolError {
 export function hintForStatus(status: number): string {
   if (status === 400) return 'the server rejected the message; check that it supports this MCP protocol version and see its logs';
   if (status === 404) return 'check the path in MCP_ENDPOINT (it should be the MCP endpoint itself, often ending in /mcp)';
-  if (status === 405) return 'the URL does not accept POST: point MCP_ENDPOINT at a Streamable HTTP MCP endpoint (legacy SSE-only servers are not supported)';
+  if (status === 405) return 'the URL does not accept POST: point MCP_ENDPOINT at the MCP endpoint; for a legacy HTTP+SSE server use --transport sse (or auto, the default)';
   if (status === 406 || status === 415) return 'the server does not speak MCP Streamable HTTP at this URL';
   if (status === 413) return 'the message is larger than the server accepts';
   if (status === 429) return 'the server is rate limiting; wait and try again';
