@@ -88,7 +88,7 @@ export class Relay {
       this.#pending.delete(idKey(pending.id));
       this.#hooks?.end(pending, { outcome: 'response', message: out });
     }
-    await this.#writer.write(out.bytes);
+    await (pending === undefined ? this.#writer.write(out.bytes) : this.#writer.writeResponse(out.bytes));
   };
 
   /** One line from stdin. */
@@ -98,7 +98,7 @@ export class Relay {
     if (line.kind === 'skip') return;
     if (line.kind === 'invalid') {
       this.#log.warn({ reason: line.reason, bytes: raw.length }, 'answered a bad line from the client');
-      void this.#writer.write(line.reply);
+      void this.#writer.writeResponse(line.reply);
       return;
     }
     const { info, body } = line;
@@ -117,7 +117,7 @@ export class Relay {
         this.#log.warn({ id: info.id, method: info.method, name: info.name, by: refusal.by }, 'refused a request; it was not sent to the server');
         const error = toJsonRpcError(refusal.error);
         this.#hooks?.end(pending, { outcome: 'refused', by: refusal.by, refusal: refusal.error, error });
-        void this.#writer.write(errorResponse(info.id, error));
+        void this.#writer.writeResponse(errorResponse(info.id, error));
         return;
       }
       this.#pending.set(key, pending);
@@ -133,7 +133,7 @@ export class Relay {
       jsonRpcCode: JSONRPC_INVALID_REQUEST,
       hint: 'raise --max-line-bytes / MCP_MAX_LINE_BYTES',
     });
-    void this.#writer.write(errorResponse(null, toJsonRpcError(err)));
+    void this.#writer.writeResponse(errorResponse(null, toJsonRpcError(err)));
   }
 
   /**
@@ -216,6 +216,6 @@ export class Relay {
     this.#pending.delete(idKey(p.id));
     const error = toJsonRpcError(err);
     this.#hooks?.end(p, { outcome, error });
-    return this.#writer.write(errorResponse(p.id, error));
+    return this.#writer.writeResponse(errorResponse(p.id, error));
   }
 }
