@@ -137,7 +137,7 @@ export class Relay {
   }
 
   /**
-   * Stops taking input, lets in-flight requests finish for a short grace, answers the rest,
+   * Stops taking input, lets in-flight messages finish for a short grace, answers the rest,
    * DELETEs the session and flushes stdout. Idempotent.
    */
   shutdown(reason: string): Promise<void> {
@@ -146,8 +146,11 @@ export class Relay {
   }
 
   async #shutdown(reason: string): Promise<void> {
-    this.#log.info({ reason, inFlight: this.#pending.size }, 'shutting down');
-    if (this.#pending.size > 0) {
+    this.#log.info({ reason, inFlight: this.#pending.size, sending: this.#tasks.size }, 'shutting down');
+    // Every message still on its way gets the grace, not only requests: a notification the
+    // client wrote just before closing stdin (a cancellation, roots/list_changed) must reach
+    // the server before the session is closed.
+    if (this.#tasks.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.#tasks]),
