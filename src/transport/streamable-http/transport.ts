@@ -5,6 +5,7 @@ import { sessionTag, type Logger } from '../../logging/logger.js';
 import { sleep } from '../abortable-sleep.js';
 import type { HttpClient } from '../http-client.js';
 import { messageValue, type Deliver, type RemoteTransport } from '../remote-transport.js';
+import { retryRules } from '../retry-rules.js';
 import { GetStream } from './get-stream.js';
 import { SessionExpiredError } from './http-status.js';
 import { postMessage } from './post.js';
@@ -107,9 +108,7 @@ export class StreamableHttpTransport implements RemoteTransport {
     try {
       await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
     } catch (err) {
-      if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined) throw err;
-      // A 404 means the server never processed the message, so one retry is safe even for
-      // tools/call (docs/architecture.md, "Where each retry rule lives").
+      if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined || !retryRules(info.method).has('session-expired')) throw err;
       await this.#reinitialize(session);
       await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
     }
