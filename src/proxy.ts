@@ -146,7 +146,7 @@ export class Relay {
   }
 
   async #shutdown(reason: string): Promise<void> {
-    this.#log.info({ reason, inFlight: this.#pending.size, sending: this.#tasks.size }, 'shutting down');
+    this.#log.info({ reason, sending: this.#tasks.size, inFlight: this.#pending.size }, 'shutting down');
     // Every message still on its way gets the grace, not only requests: a notification the
     // client wrote just before closing stdin (a cancellation, roots/list_changed) must reach
     // the server before the session is closed.

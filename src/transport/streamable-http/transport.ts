@@ -22,7 +22,7 @@ const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initia
  * How long the client's messages after notifications/initialized wait for the GET stream
  * to be answered: a server that is slow to send its headers must not stall the session.
  */
-const GET_OPEN_WAIT_MS = 1000;
+const GET_OPEN_WAIT_MS = 500;
 
 /**
  * The MCP Streamable HTTP client side (spec 2025-03-26 … 2025-11-25 "Streamable HTTP"),
