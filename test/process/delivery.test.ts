@@ -108,7 +108,7 @@ describe('transient failures of idempotent requests', () => {
   const ok = (res: http.ServerResponse, id: number, result: object) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, result }));
 
-  async function proxyFor(fail: 'status' | 'reset'): Promise<{ s: ScriptedServer; call: (msg: object & { id: number }) => Promise<any> }> {
+  async function proxyFor(fail: 'status' | 'reset'): Promise<{ s: ScriptedServer; call: (msg: { id: number; method: string; params?: unknown }) => Promise<any> }> {
     const failed = new Set<string>();
     const s = await scripted('sess-1', (msg, req, res) => {
       const key = `${msg.method}:${msg.params?.name ?? ''}`;
