@@ -88,7 +88,7 @@ export class Relay {
       this.#pending.delete(idKey(pending.id));
       this.#hooks?.end(pending, { outcome: 'response', message: out });
     }
-    await this.#writer.write(out.bytes);
+    await (pending === undefined ? this.#writer.write(out.bytes) : this.#writer.writeResponse(out.bytes));
   };
 
   /** One line from stdin. */
@@ -98,7 +98,7 @@ export class Relay {
     if (line.kind === 'skip') return;
     if (line.kind === 'invalid') {
       this.#log.warn({ reason: line.reason, bytes: raw.length }, 'answered a bad line from the client');
-      void this.#writer.write(line.reply);
+      void this.#writer.writeResponse(line.reply);
       return;
     }
     const { info, body } = line;
@@ -117,7 +117,7 @@ export class Relay {
         this.#log.warn({ id: info.id, method: info.method, name: info.name, by: refusal.by }, 'refused a request; it was not sent to the server');
         const error = toJsonRpcError(refusal.error);
         this.#hooks?.end(pending, { outcome: 'refused', by: refusal.by, refusal: refusal.error, error });
-        void this.#writer.write(errorResponse(info.id, error));
+        void this.#writer.writeResponse(errorResponse(info.id, error));
         return;
       }
       this.#pending.set(key, pending);
@@ -138,11 +138,11 @@ export class Relay {
       jsonRpcCode: JSONRPC_INVALID_REQUEST,
       hint: 'raise --max-line-bytes / MCP_MAX_LINE_BYTES',
     });
-    void this.#writer.write(errorResponse(null, toJsonRpcError(err)));
+    void this.#writer.writeResponse(errorResponse(null, toJsonRpcError(err)));
   }
 
   /**
-   * Stops taking input, lets in-flight requests finish for a short grace, answers the rest,
+   * Stops taking input, lets in-flight messages finish for a short grace, answers the rest,
    * DELETEs the session and flushes stdout. Idempotent.
    */
   shutdown(reason: string): Promise<void> {
@@ -151,8 +151,11 @@ export class Relay {
   }
 
   async #shutdown(reason: string): Promise<void> {
-    this.#log.info({ reason, inFlight: this.#pending.size }, 'shutting down');
-    if (this.#pending.size > 0) {
+    this.#log.info({ reason, sending: this.#tasks.size, inFlight: this.#pending.size }, 'shutting down');
+    // Every message still on its way gets the grace, not only requests: a notification the
+    // client wrote just before closing stdin (a cancellation, roots/list_changed) must reach
+    // the server before the session is closed.
+    if (this.#tasks.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.#tasks]),
@@ -221,6 +224,6 @@ export class Relay {
     this.#pending.delete(idKey(p.id));
     const error = toJsonRpcError(err);
     this.#hooks?.end(p, { outcome, error });
-    return this.#writer.write(errorResponse(p.id, error));
+    return this.#writer.writeResponse(errorResponse(p.id, error));
   }
 }

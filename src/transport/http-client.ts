@@ -9,7 +9,8 @@ import { sleep } from './abortable-sleep.js';
 import { ConnectionBudget, type Lane } from './connection-budget.js';
 import { ACCEPT_ENCODING, decodeBody, parseContentEncoding } from './content-encoding.js';
 import { readBody } from './read-body.js';
-import { describeNetworkError } from './network-errors.js';
+import { describeNetworkError, isResetBeforeResponse } from './network-errors.js';
+import { CONNECT_RETRY_MS, isTransientStatus, MAX_RETRY_AFTER_MS, retryRules, TRANSIENT_RETRY_MS, type RetryReason } from './retry-rules.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
 
 export interface HttpClientOptions {
@@ -107,8 +108,6 @@ export class UpstreamResponse {
 }
 
 const AUTH_BODY_LIMIT = 8 * 1024;
-/** Pause before the one retry of a connect-phase failure (a server restarting, a DNS blip). */
-const CONNECT_RETRY_MS = 250;
 
 /**
  * Sends one request through the signer chain with the attempt loop of DESIGN.md: signers
@@ -139,9 +138,10 @@ export class HttpClient {
    * Sends one request once a connection slot is free (`lane`: see ConnectionBudget) and
    * holds the slot until the response body is done. Waiting happens here, before signing,
    * not in undici's queue: a SigV4 signature is only valid for 5 minutes from its
-   * timestamp, and a request queued behind slow calls may wait longer than that.
+   * timestamp, and a request queued behind slow calls may wait longer than that. `rules`
+   * says when it may be sent again (retry-rules.ts, by the JSON-RPC method it carries).
    */
-  async send(req: OutgoingRequest, signal?: AbortSignal, lane: Lane = 'call'): Promise<UpstreamResponse> {
+  async send(req: OutgoingRequest, signal?: AbortSignal, lane: Lane = 'call', rules: ReadonlySet<RetryReason> = retryRules(undefined)): Promise<UpstreamResponse> {
     let release: () => void;
     try {
       release = await this.#budget.acquire(lane, signal);
@@ -149,7 +149,7 @@ export class HttpClient {
       throw describeNetworkError(err, req.url);
     }
     try {
-      const res = await this.#attempts(req, signal);
+      const res = await this.#attempts(req, signal, rules);
       res.onSettled(release);
       return res;
     } catch (err) {
@@ -158,7 +158,7 @@ export class HttpClient {
     }
   }
 
-  async #attempts(req: OutgoingRequest, signal: AbortSignal | undefined): Promise<UpstreamResponse> {
+  async #attempts(req: OutgoingRequest, signal: AbortSignal | undefined, rules: ReadonlySet<RetryReason>): Promise<UpstreamResponse> {
     for (let attempt = 1; ; attempt++) {
       const ctx = { now: this.#now, attempt, logger: this.#logger };
       const signed = await signAll(this.#signers, req, ctx);
@@ -177,11 +177,14 @@ export class HttpClient {
       } catch (err) {
         const mapped = describeNetworkError(err, req.url);
         this.#logger.debug({ code: mapped.code, method: req.method }, 'request failed before a response');
-        // `retryable` marks connect-phase failures (refused, DNS, connect timeout): nothing
-        // reached the server, so one more try is safe for every method.
-        if (mapped.retryable && attempt === 1 && !signal?.aborted) {
-          await sleep(CONNECT_RETRY_MS, signal);
-          continue;
+        if (attempt === 1 && !signal?.aborted) {
+          // `retryable` marks connect-phase failures (refused, DNS, connect timeout).
+          const why: RetryReason | undefined = mapped.retryable ? 'connect' : isResetBeforeResponse(err) ? 'transient' : undefined;
+          if (why !== undefined && rules.has(why)) {
+            this.#logger.info({ code: mapped.code, method: req.method, reason: why }, 'request failed before a response; retrying once');
+            await sleep(why === 'connect' ? CONNECT_RETRY_MS : TRANSIENT_RETRY_MS, signal);
+            continue;
+          }
         }
         throw mapped;
       }
@@ -189,19 +192,24 @@ export class HttpClient {
         res.discard();
         throw redirectError(res, req.url);
       }
-      const wait = attempt === 1 ? retryAfterMs(res, this.#now()) : undefined;
+      const wait = attempt === 1 && rules.has('retry-after') ? retryAfterMs(res, this.#now()) : undefined;
       if (wait !== undefined) {
-        // 429/503 with a short Retry-After: the server did not process the request, so one
-        // retry is safe for every method, tools/call included (DESIGN.md retry rules).
         res.discard();
         this.#logger.info({ status: res.status, waitMs: wait }, 'server asked to retry later; retrying once');
         await sleep(wait, signal);
         continue;
       }
+      // A Retry-After too long to wait for is the server's answer: not retried sooner.
+      if (attempt === 1 && rules.has('transient') && isTransientStatus(res.status) && res.header('retry-after') === undefined) {
+        res.discard();
+        this.#logger.info({ status: res.status, waitMs: TRANSIENT_RETRY_MS }, 'the server is unavailable; retrying once');
+        await sleep(TRANSIENT_RETRY_MS, signal);
+        continue;
+      }
       if (res.status === 401 || res.status === 403) {
         const failure: AuthFailure = { status: res.status, headers: res.headerRecord(), bodyText: await res.textCapped(AUTH_BODY_LIMIT) };
         const verdict = await this.#askSigners(failure, ctx);
-        if (verdict?.retry && attempt === 1) {
+        if (verdict?.retry && attempt === 1 && rules.has('auth-refresh')) {
           this.#logger.info({ status: res.status }, 'credentials rejected; retrying once with refreshed signing');
           continue;
         }
@@ -239,9 +247,6 @@ function withAcceptEncoding(headers: Readonly<Record<string, string>>): Readonly
   for (const name of Object.keys(headers)) if (name.toLowerCase() === 'accept-encoding') return headers;
   return { ...headers, 'accept-encoding': ACCEPT_ENCODING };
 }
-
-/** Longest Retry-After we wait for inside a request; longer ones surface as errors. */
-const MAX_RETRY_AFTER_MS = 10_000;
 
 /** Retry-After (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) on a 429/503, if short enough. */
 function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {

@@ -149,6 +149,17 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
   }
 }
 
+/**
+ * The connection closed or reset after the request went out and before the response
+ * headers (a gateway restarting its backend, an idle socket the server had just closed).
+ * A TLS handshake cut off is not one: that is a certificate problem, not a blip.
+ */
+export function isResetBeforeResponse(err: unknown): boolean {
+  const code = deepest(err)?.code;
+  if (code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'UND_ERR_SOCKET') return false;
+  return !/before secure TLS connection was established/i.test(causeMessage(err));
+}
+
 /** The proxy EnvHttpProxyAgent would use for `url`, if the environment names one. */
 function activeProxy(url: URL, env: Env): URL | undefined {
   try {

@@ -60,6 +60,26 @@ function buildServer(): McpServer {
     }
     return { content: [{ type: 'text', text: `done ${steps}` }] };
   });
+  // The last step right before the result, as most servers send them: a relay that lets
+  // both land in one read of the client's stdout loses that step in the SDK client.
+  server.registerTool('progress_tail', { description: 'Emit progress, the last step right before the result', inputSchema: { steps: z.number() } }, async ({ steps }, extra) => {
+    const token = extra._meta?.progressToken;
+    for (let i = 1; i <= steps; i++) {
+      if (i > 1) await new Promise((r) => setTimeout(r, 2));
+      if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } });
+    }
+    return { content: [{ type: 'text', text: `done ${steps}` }] };
+  });
+  // A request with no related request goes out on the standalone GET stream, or nowhere if
+  // none is open yet (the conformance suite's sampling and elicitation tests do this).
+  server.registerTool('ask_standalone', { description: 'Elicit on the standalone GET stream', inputSchema: {} }, async () => {
+    try {
+      const answer = await server.server.elicitInput({ message: 'Your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }, { timeout: 3000 });
+      return { content: [{ type: 'text', text: JSON.stringify(answer) }] };
+    } catch (err) {
+      return { content: [{ type: 'text', text: `lost: ${String(err)}` }], isError: true };
+    }
+  });
   server.registerTool('ask', { description: 'Ask the user via elicitation', inputSchema: {} }, async (_args, extra) => {
     const answer = await extra.sendRequest(
       { method: 'elicitation/create', params: { message: 'Your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } } },

@@ -349,7 +349,8 @@ describe('C9 unknown or duplicate response ids', () => {
     const { p } = await setup({
       onRequest: (m, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result(m.id, { n: 'post' }))),
       onGet: (res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // Headers at once: the proxy holds the call until the GET stream is answered.
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders();
         setTimeout(() => res.write(sse({ data: result(1, { n: 'late-get' }) })), 400);
       },
     });

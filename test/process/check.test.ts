@@ -18,7 +18,7 @@ describe('--check: one scripted session, reported for a person', () => {
     const out = p.lines.join('\n');
     expect(out).toContain('check: http://127.0.0.1');
     expect(out).toContain('✔ initialize: test-remote 1.0.0 (protocol 2025-11-25, transport streamable-http)');
-    expect(out).toMatch(/✔ tools\/list: 7 tools \(echo, /);
+    expect(out).toMatch(/✔ tools\/list: 9 tools \(echo, /);
     expect(server.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
     expect(out + p.stderr()).not.toContain(TOKEN);
   });

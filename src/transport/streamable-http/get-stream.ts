@@ -25,12 +25,22 @@ export class GetStream {
     this.#life = life;
   }
 
-  start(deliver: Deliver): void {
+  /**
+   * Resolves once the first GET has its answer: the response headers (whatever the status),
+   * or the error that kept it from getting any. From then on the server has the stream (or
+   * knows there is none), so a request it sends there is not lost.
+   */
+  start(deliver: Deliver): Promise<void> {
     this.stop();
     const ctl = new AbortController();
     this.#ctl = ctl;
     const signal = AbortSignal.any([ctl.signal, this.#life]);
-    this.#run(deliver, signal).catch((err) => this.#s.log.warn({ err }, 'server event stream stopped'));
+    let answered!: () => void;
+    const ready = new Promise<void>((resolve) => (answered = resolve));
+    this.#run(deliver, signal, answered)
+      .catch((err) => this.#s.log.warn({ err }, 'server event stream stopped'))
+      .finally(answered);
+    return ready;
   }
 
   stop(): void {
@@ -43,7 +53,7 @@ export class GetStream {
    * Last-Event-ID, indefinitely while it keeps working: idle-killing proxies would
    * otherwise silently end notifications.
    */
-  async #run(deliver: Deliver, signal: AbortSignal): Promise<void> {
+  async #run(deliver: Deliver, signal: AbortSignal, answered: () => void): Promise<void> {
     const s = this.#s;
     const parser = new SseParser();
     let failures = 0;
@@ -52,7 +62,7 @@ export class GetStream {
       headers.accept = 'text/event-stream';
       if (parser.lastEventId !== undefined) headers['last-event-id'] = parser.lastEventId;
       try {
-        const res = await s.http.send(s.request('GET', headers), signal, 'stream');
+        const res = await s.http.send(s.request('GET', headers), signal, 'stream').finally(answered);
         const type = res.header('content-type') ?? '';
         if (res.status === 405 || (res.ok && !type.startsWith('text/event-stream'))) {
           res.discard();

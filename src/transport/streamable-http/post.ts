@@ -4,6 +4,7 @@ import { sleep } from '../abortable-sleep.js';
 import { clampRetry, readEventStream, type SseOutcome } from '../event-stream.js';
 import { describeNetworkError } from '../network-errors.js';
 import { parseRemote, unrelayable, type Deliver, type RemoteMessage } from '../remote-transport.js';
+import { retryRules } from '../retry-rules.js';
 import { SseParser } from '../sse-parser.js';
 import { httpError, SessionExpiredError } from './http-status.js';
 import type { SessionState } from './session-state.js';
@@ -23,7 +24,7 @@ export async function postMessage(s: SessionState, body: Uint8Array, info: Clien
   headers.accept = 'application/json, text/event-stream';
   // Only requests are calls: notifications and the client's answers must never wait
   // behind them (a call may be waiting for that very answer).
-  const res = await s.http.send(s.request('POST', headers, body), signal, info.kind === 'request' ? 'call' : 'control');
+  const res = await s.http.send(s.request('POST', headers, body), signal, info.kind === 'request' ? 'call' : 'control', retryRules(info.method));
   // The session id comes with the InitializeResult (spec, "Session Management"); a late
   // answer from an old session must not replace the current one.
   if (info.method === 'initialize') s.capture(res);

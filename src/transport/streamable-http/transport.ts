@@ -5,6 +5,7 @@ import { sessionTag, type Logger } from '../../logging/logger.js';
 import { sleep } from '../abortable-sleep.js';
 import type { HttpClient } from '../http-client.js';
 import { messageValue, type Deliver, type RemoteTransport } from '../remote-transport.js';
+import { retryRules } from '../retry-rules.js';
 import { GetStream } from './get-stream.js';
 import { SessionExpiredError } from './http-status.js';
 import { postMessage } from './post.js';
@@ -17,6 +18,11 @@ export interface StreamableHttpOptions {
 }
 
 const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+/**
+ * How long the client's messages after notifications/initialized wait for the GET stream
+ * to be answered: a server that is slow to send its headers must not stall the session.
+ */
+const GET_OPEN_WAIT_MS = 500;
 
 /**
  * The MCP Streamable HTTP client side (spec 2025-03-26 … 2025-11-25 "Streamable HTTP"),
@@ -43,6 +49,12 @@ export class StreamableHttpTransport implements RemoteTransport {
   #gate: Promise<unknown> | undefined;
   #reinit: Promise<void> | undefined;
   #reinitCount = 0;
+  /**
+   * Set from the moment notifications/initialized is handed over until the GET stream it
+   * opens is answered: what the client sends after it waits, as the SDK client's own order
+   * has it, so a request the server sends on that stream right away is not lost.
+   */
+  #streamOpening: Promise<void> | undefined;
 
   constructor(opts: StreamableHttpOptions) {
     this.#s = new SessionState(opts.endpoint, opts.http, opts.logger);
@@ -63,6 +75,27 @@ export class StreamableHttpTransport implements RemoteTransport {
    */
   async send(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
     if (info.method === 'initialize') return this.#initialize(body, info, isAnswered);
+    // Taken before any await: the relay calls send in the client's order.
+    const opening = this.#streamOpening;
+    if (info.method === 'notifications/initialized') {
+      let opened!: () => void;
+      const streamOpening = new Promise<void>((resolve) => (opened = resolve));
+      this.#streamOpening = streamOpening;
+      try {
+        await this.#post(body, info, isAnswered, signal);
+        await this.#openGetStream();
+      } finally {
+        opened();
+        if (this.#streamOpening === streamOpening) this.#streamOpening = undefined;
+      }
+      return;
+    }
+    // The client's answers pass: the server may be waiting for one to finish a request.
+    if (opening !== undefined && info.kind !== 'response') await opening;
+    await this.#post(body, info, isAnswered, signal);
+  }
+
+  async #post(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
     // The client's answers (a pong to a server ping sent before the InitializeResult) pass
     // once the session id is known: holding them could deadlock the initialize.
     while (this.#gate !== undefined && !(info.kind === 'response' && this.#s.id !== undefined)) {
@@ -75,13 +108,20 @@ export class StreamableHttpTransport implements RemoteTransport {
     try {
       await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
     } catch (err) {
-      if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined) throw err;
-      // A 404 means the server never processed the message, so one retry is safe even for
-      // tools/call (docs/architecture.md, "Where each retry rule lives").
+      if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined || !retryRules(info.method).has('session-expired')) throw err;
       await this.#reinitialize(session);
       await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
     }
-    if (info.method === 'notifications/initialized') this.#getStream.start(this.#deliver);
+  }
+
+  /** Starts the GET stream and waits, bounded, until the server has answered it. */
+  async #openGetStream(): Promise<void> {
+    const bound = new AbortController();
+    const answered = this.#getStream.start(this.#deliver).then(() => true);
+    const late = sleep(GET_OPEN_WAIT_MS, AbortSignal.any([bound.signal, this.#life.signal])).then(() => false);
+    const inTime = await Promise.race([answered, late]);
+    bound.abort();
+    if (!inTime) this.#log.debug({ waitedMs: GET_OPEN_WAIT_MS }, 'the server event stream is slow to open; sending on without it');
   }
 
   /**
@@ -195,6 +235,6 @@ export class StreamableHttpTransport implements RemoteTransport {
     this.#s.protocolVersion = version;
     await postMessage(this.#s, INITIALIZED, { kind: 'notification', id: undefined, method: 'notifications/initialized', name: undefined }, capture, () => true, this.#life.signal);
     this.#log.info({ session: sessionTag(this.#s.id) }, 'new session started');
-    this.#getStream.start(this.#deliver);
+    await this.#openGetStream();
   }
 }
