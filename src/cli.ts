@@ -3,7 +3,8 @@ import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, safeUrl, type Logger } from './logging/logger.js';
 import { registerSecret } from './logging/safe-url.js';
-import { policyHook } from './policy/policy-hook.js';
+import { auditIdentity } from './audit/audit-identity.js';
+import { leastPrivilegeHooks, type LeastPrivilege } from './least-privilege.js';
 import { Relay } from './proxy.js';
 import { buildSignerChain } from './signers/build-chain.js';
 import { LineFramer } from './stdio/line-framer.js';
@@ -11,6 +12,7 @@ import { StdoutWriter } from './stdio/stdout-writer.js';
 import { createDispatcher } from './transport/dispatcher.js';
 import { HttpClient } from './transport/http-client.js';
 import { createTransport } from './transport/create-transport.js';
+import type { ClientIdentitySource } from './tls/identity-source.js';
 import { failStartup } from './startup-error.js';
 import { version } from './version.js';
 
@@ -44,6 +46,9 @@ function logStartup(log: Logger, config: Config): void {
       },
       envProxy: config.network.envProxy,
       policy: config.policy,
+      pinTools: config.pinTools,
+      audit: config.audit,
+      maxResponseBytes: config.maxResponseBytes,
     },
     'mcp-signing-proxy starting',
   );
@@ -63,8 +68,10 @@ export async function run(config: Config, check: boolean): Promise<void> {
   logStartup(log, config);
   let relay: Relay | undefined;
   let http: HttpClient;
+  let leastPrivilege: LeastPrivilege | undefined;
   try {
-    const dispatcher = createDispatcher(config, log);
+    const tls: { identity?: ClientIdentitySource } = {};
+    const dispatcher = createDispatcher(config, log, tls);
     const signers = await buildSignerChain(config, log);
     http = new HttpClient({
       dispatcher,
@@ -72,7 +79,9 @@ export async function run(config: Config, check: boolean): Promise<void> {
       logger: log,
       clientCertificate: config.tls.clientCert !== undefined || config.tls.clientPfx !== undefined,
       maxConnections: config.network.maxConnections,
+      maxResponseBytes: config.maxResponseBytes,
     });
+    if (!check) leastPrivilege = await leastPrivilegeHooks(config, log, auditIdentity(config, signers, tls.identity));
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     log.flush?.();
@@ -86,8 +95,7 @@ export async function run(config: Config, check: boolean): Promise<void> {
   }
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
-  const hooks = config.policy === undefined ? [] : [policyHook(config.policy, log)];
-  relay = new Relay({ writer, logger: log, hooks });
+  relay = new Relay({ writer, logger: log, hooks: leastPrivilege?.hooks ?? [] });
   relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log }));
 
   const framer = new LineFramer(
@@ -109,6 +117,8 @@ export async function run(config: Config, check: boolean): Promise<void> {
     setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS).unref();
     try {
       await relay?.shutdown(reason);
+      // The shutdown answers are audited too; both are bounded, the exit must not wait long.
+      await leastPrivilege?.close(300);
     } finally {
       log.flush?.();
       process.exit(code);
