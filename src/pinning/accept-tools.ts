@@ -28,7 +28,7 @@ export async function acceptTools(file: string, endpoint: string, patterns: read
   if (accepted.length === 0) {
     throw new ConfigError(
       `no tool matching --accept-tool ${patterns.join(',')} waits for acceptance for ${endpoint} in ${file}`,
-      waiting.length > 0 ? `waiting: ${waiting.join(', ')}` : 'a changed or new tool is recorded when the proxy hides it from tools/list; check the endpoint settings',
+      waiting.length > 0 ? `name one of the tools waiting: ${waiting.join(', ')}` : 'a changed or new tool is recorded when the proxy hides it from tools/list; check the endpoint settings',
     );
   }
   return accepted;
