@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../src/config/args.js';
+import { applyConfigFile } from '../../src/config/config-file.js';
+import { normalizeConfig } from '../../src/config/config.js';
 import { auditHook } from '../../src/audit/audit-hook.js';
 import { AuditLog, GENESIS, checkAuditPath, sha256Hex } from '../../src/audit/audit-log.js';
 import { canonicalJson, describeArgs, shapeOf } from '../../src/audit/audit-record.js';
@@ -169,5 +172,39 @@ describe('the pin hook', () => {
     ]);
     expect(Object.keys(loadPins(file, 'E')).sort()).toEqual(['one', 'two']);
     expect(Object.keys(loadPins(file, 'G'))).toEqual(['three']);
+  });
+});
+
+describe('the settings', () => {
+  const cfg = (argv: string[], env: Record<string, string> = {}) => {
+    const l = applyConfigFile(parseCliArgs(argv), env);
+    return normalizeConfig(l.args, l.env);
+  };
+
+  it('the README prod/dev profile configures pinning, the audit log and the cap for prod only', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n### A prod profile and a dev profile'));
+    const dir = tempDir();
+    const path = join(dir, 'mcp-proxy.json');
+    writeFileSync(path, /```json\n([\s\S]*?)\n```/.exec(section)?.[1] as string);
+    const prod = cfg(['--config', path, '--server', 'ops-prod']);
+    expect(prod.pinTools).toBe(join(dir, 'pins.json'));
+    expect(prod.audit).toEqual({ path: join(dir, 'logs/ops-prod-audit.jsonl'), args: 'shape' });
+    expect(prod.maxResponseBytes).toBe(10485760);
+    expect(prod.policy?.tools).toEqual({ allow: ['get_logs'], deny: undefined, readOnly: true });
+    const dev = cfg(['--config', path, '--server', 'ops-dev']);
+    expect([dev.pinTools, dev.audit, dev.maxResponseBytes]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('refuses a bad --audit-args, --audit-args without a log, --accept-tool without --pin-tools', () => {
+    const base = ['https://x.example/mcp'];
+    expect(() => cfg([...base, '--audit-log', '/tmp/a', '--audit-args', 'values'])).toThrow(/--audit-args \/ MCP_AUDIT_ARGS must be shape, hash or full/);
+    expect(() => cfg(base, { MCP_AUDIT_ARGS: 'full' })).toThrow(/--audit-args \/ MCP_AUDIT_ARGS is set without --audit-log/);
+    expect(() => cfg([...base, '--accept-tool', 'x'])).toThrow(/--accept-tool needs --pin-tools FILE/);
+    expect(cfg(base, { MCP_AUDIT_LOG: '/tmp/a', MCP_AUDIT_ARGS: 'hash', MCP_PIN_TOOLS: '/tmp/p', MCP_MAX_RESPONSE_BYTES: '2048' })).toMatchObject({
+      audit: { path: '/tmp/a', args: 'hash' },
+      pinTools: '/tmp/p',
+      maxResponseBytes: 2048,
+    });
   });
 });
