@@ -10,6 +10,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/config/args.js';
 import { applyConfigFile } from '../../src/config/config-file.js';
 import { normalizeConfig } from '../../src/config/config.js';
+import { auditIdentity } from '../../src/audit/audit-identity.js';
+import { createBearerSigner } from '../../src/signers/bearer.js';
+import { createSigV4Signer } from '../../src/signers/sigv4.js';
+import { createClientIdentitySource } from '../../src/tls/identity-source.js';
+import { createTestPki } from '../helpers/pki.js';
 import { auditHook } from '../../src/audit/audit-hook.js';
 import { AuditLog, GENESIS, checkAuditPath, sha256Hex } from '../../src/audit/audit-log.js';
 import { canonicalJson, describeArgs, shapeOf } from '../../src/audit/audit-record.js';
@@ -206,5 +211,40 @@ describe('the settings', () => {
       pinTools: '/tmp/p',
       maxResponseBytes: 2048,
     });
+  });
+});
+
+describe('the audit identity', () => {
+  it('SigV4: the access key id’s last 4, the role and session; mTLS: subject and fingerprint; never a secret', async () => {
+    const pki = await createTestPki();
+    try {
+      const argv = ['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mcp', '--role-arn', 'arn:aws:iam::123456789012:role/audit', '--role-session-name', 'ada', '--client-cert', pki.clientOne.certPath, '--client-key', pki.clientOne.keyPath];
+      const l = applyConfigFile(parseCliArgs(argv), {});
+      const config = normalizeConfig(l.args, l.env);
+      const log = captureLog().logger;
+      const signer = createSigV4Signer({ service: 'execute-api', region: 'eu-west-1', credentials: async () => ({ accessKeyId: 'AKIAEXAMPLEKEY7XQA', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) });
+      const tls = createClientIdentitySource(config.tls, log);
+      const identity = auditIdentity(config, [signer], tls);
+      // Before the first signature the key is not known yet.
+      expect(identity().accessKeyId).toBeUndefined();
+      await signer.sign({ method: 'POST', url: config.endpoint, headers: {}, body: Buffer.from('{}') }, { now: Date.now, attempt: 1, logger: log });
+      const id = identity();
+      expect(id).toEqual({
+        accessKeyId: '…7XQA',
+        roleArn: 'arn:aws:iam::123456789012:role/audit',
+        roleSessionName: 'ada',
+        certSubject: tls?.current().subject,
+        certSha256: tls?.current().fingerprint,
+      });
+      expect(id.certSha256).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+      expect(JSON.stringify(id)).not.toMatch(/AKIAEXAMPLE|wJalr/);
+    } finally {
+      pki.cleanup();
+    }
+  });
+
+  it('bearer: sha256: and the first 12 hex digits of the token’s SHA-256', () => {
+    const signer = createBearerSigner({ token: 'Bearer tok-for-identity-1' });
+    expect(signer.identity?.()).toEqual({ bearer: `sha256:${sha256Hex('tok-for-identity-1').slice(0, 12)}` });
   });
 });
