@@ -25,7 +25,7 @@ const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null 
 export function pinHook(opts: PinHookOptions): RelayHook & { flush(): Promise<void> } {
   const { file, endpoint, log } = opts;
   let pins: EndpointPins = loadPins(file, endpoint);
-  const recording = Object.keys(pins).length === 0;
+  let recording = Object.keys(pins).length === 0;
   let queued: PinChange[] = [];
   let saving: Promise<void> | undefined;
   // Read again on a tools/list when it changed: another process or --accept-tool wrote it.
@@ -57,6 +57,8 @@ export function pinHook(opts: PinHookOptions): RelayHook & { flush(): Promise<vo
     try {
       pins = loadPins(file, endpoint);
       lastRead = stamp;
+      // The endpoint's pins were deleted (README: delete to pin everything anew): record again.
+      if (Object.keys(pins).length === 0) recording = true;
     } catch (err) {
       log.warn({ err }, 'the tool pin file cannot be read again; keeping the pins read before');
     }

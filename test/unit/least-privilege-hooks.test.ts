@@ -248,3 +248,21 @@ describe('the audit identity', () => {
     expect(signer.identity?.()).toEqual({ bearer: `sha256:${sha256Hex('tok-for-identity-1').slice(0, 12)}` });
   });
 });
+
+describe('the pin hook, when the pin file is deleted while it runs', () => {
+  it('records anew instead of hiding every tool', async () => {
+    const file = join(tempDir(), 'pins.json');
+    const log = captureLog().logger;
+    const seed = pinHook({ file, endpoint: 'E', log });
+    const tools = [{ name: 'a', description: 'd' }];
+    const list = remote({ jsonrpc: '2.0', id: 1, result: { tools } });
+    await seed.onServerMessage?.(list, ctx('tools/list', undefined, {}));
+    await seed.flush();
+    const running = pinHook({ file, endpoint: 'E', log });
+    rmSync(file);
+    const changed = remote({ jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'a', description: 'other' }, { name: 'b' }] } });
+    expect(await running.onServerMessage?.(changed, ctx('tools/list', undefined, {}))).toBeUndefined();
+    await running.flush();
+    expect(Object.keys(loadPins(file, 'E'))).toEqual(['a', 'b']);
+  });
+});
