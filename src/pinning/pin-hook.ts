@@ -35,6 +35,8 @@ export function pinHook(opts: PinHookOptions): RelayHook & { flush(): Promise<vo
     change(pins);
     queued.push(change);
     saving ??= (async () => {
+      // After the current list is judged: its changes are written in one go.
+      await null;
       while (queued.length > 0) {
         const batch = queued;
         queued = [];
@@ -91,12 +93,15 @@ export function pinHook(opts: PinHookOptions): RelayHook & { flush(): Promise<vo
     return false;
   }
 
-  function filter(msg: RemoteMessage): ServerVerdict | undefined {
+  async function filter(msg: RemoteMessage): Promise<ServerVerdict | undefined> {
     const value: unknown = JSON.parse(msg.bytes.toString('utf8'));
     if (!isEntry(value) || !isEntry(value.result) || !Array.isArray(value.result.tools)) return undefined;
     refresh();
     const tools = value.result.tools as unknown[];
     const kept = tools.filter((t) => isEntry(t) && typeof t.name === 'string' && judge(t.name, digestsOf(t)));
+    // The client sees the list once what it shows is pinned on disk: a session that ends
+    // right after listing must not leave tools unpinned (they would be "new" next time).
+    while (saving !== undefined) await saving;
     if (kept.length === tools.length) return undefined;
     value.result.tools = kept;
     return { rewrite: Buffer.from(JSON.stringify(value)) };
