@@ -114,11 +114,13 @@ export async function run(config: Config, check: boolean): Promise<void> {
     }
     stopping = true;
     process.stdin.pause();
+    const deadline = Date.now() + SHUTDOWN_DEADLINE_MS;
     setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS).unref();
     try {
       await relay?.shutdown(reason);
-      // The shutdown answers are audited too; both are bounded, the exit must not wait long.
-      await leastPrivilege?.close(300);
+      // The shutdown answers are audited too: queued lines and pins get what is left of
+      // the deadline, with a margin for the log flush and the exit.
+      await leastPrivilege?.close(Math.max(0, deadline - Date.now() - 100));
     } finally {
       log.flush?.();
       process.exit(code);
