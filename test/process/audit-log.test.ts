@@ -217,6 +217,7 @@ describe('--audit-log', () => {
     const s = await server();
     const bad = spawnRaw({ MCP_ENDPOINT: s.url }, ['--audit-log', dir]);
     cleanups.push(() => void bad.child.kill('SIGKILL'));
+    bad.child.stdin.end();
     expect((await bad.exited).code).toBe(2);
     expect(bad.stderr()).toMatch(/mcp-signing-proxy: --audit-log \/ MCP_AUDIT_LOG .* is a directory/);
 
