@@ -3,7 +3,7 @@ import type { Config } from './config/config.js';
 import type { Logger } from './logging/logger.js';
 import { safeUrl } from './logging/logger.js';
 import { Relay } from './proxy.js';
-import { configuredHooks } from './relay/configured-hooks.js';
+import { policyHook } from './policy/policy-hook.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
 import type { HttpClient } from './transport/http-client.js';
 import { createTransport } from './transport/create-transport.js';
@@ -34,7 +34,9 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
       if (typeof msg.id === 'number' && msg.method === undefined) waiting.get(msg.id)?.(msg);
     }
   });
-  const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger, hooks: configuredHooks(config, logger) });
+  // The tool policy applies, so the check lists what the host will see; pinning and the
+  // audit log do not: a check records nothing.
+  const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger, hooks: config.policy === undefined ? [] : [policyHook(config.policy, logger)] });
   const transport = createTransport({ endpoint: config.endpoint, http, logger, mode: config.transport });
   relay.attach(transport);
   const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));

@@ -3,14 +3,16 @@ import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, safeUrl, type Logger } from './logging/logger.js';
 import { registerSecret } from './logging/safe-url.js';
+import { auditIdentity } from './audit/audit-identity.js';
+import { leastPrivilegeHooks, type LeastPrivilege } from './least-privilege.js';
 import { Relay } from './proxy.js';
-import { configuredHooks } from './relay/configured-hooks.js';
 import { buildSignerChain } from './signers/build-chain.js';
 import { LineFramer } from './stdio/line-framer.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
 import { createDispatcher } from './transport/dispatcher.js';
 import { HttpClient } from './transport/http-client.js';
 import { createTransport } from './transport/create-transport.js';
+import type { ClientIdentitySource } from './tls/identity-source.js';
 import { failStartup } from './startup-error.js';
 import { version } from './version.js';
 
@@ -45,6 +47,9 @@ function logStartup(log: Logger, config: Config): void {
       },
       envProxy: config.network.envProxy,
       policy: config.policy,
+      pinTools: config.pinTools,
+      audit: config.audit,
+      maxResponseBytes: config.maxResponseBytes,
     },
     'mcp-signing-proxy starting',
   );
@@ -64,8 +69,10 @@ export async function run(config: Config, check: boolean): Promise<void> {
   logStartup(log, config);
   let relay: Relay | undefined;
   let http: HttpClient;
+  let leastPrivilege: LeastPrivilege | undefined;
   try {
-    const dispatcher = createDispatcher(config, log);
+    const tls: { identity?: ClientIdentitySource } = {};
+    const dispatcher = createDispatcher(config, log, tls);
     const signers = await buildSignerChain(config, log);
     http = new HttpClient({
       dispatcher,
@@ -73,7 +80,9 @@ export async function run(config: Config, check: boolean): Promise<void> {
       logger: log,
       clientCertificate: config.tls.clientCert !== undefined || config.tls.clientPfx !== undefined,
       maxConnections: config.network.maxConnections,
+      maxResponseBytes: config.maxResponseBytes,
     });
+    if (!check) leastPrivilege = await leastPrivilegeHooks(config, log, auditIdentity(config, signers, tls.identity));
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     log.flush?.();
@@ -87,7 +96,7 @@ export async function run(config: Config, check: boolean): Promise<void> {
   }
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
-  relay = new Relay({ writer, logger: log, hooks: configuredHooks(config, log) });
+  relay = new Relay({ writer, logger: log, hooks: leastPrivilege?.hooks ?? [] });
   relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport }));
 
   const framer = new LineFramer(
@@ -106,9 +115,13 @@ export async function run(config: Config, check: boolean): Promise<void> {
     }
     stopping = true;
     process.stdin.pause();
+    const deadline = Date.now() + SHUTDOWN_DEADLINE_MS;
     setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS).unref();
     try {
       await relay?.shutdown(reason);
+      // The shutdown answers are audited too: queued lines and pins get what is left of
+      // the deadline, with a margin for the log flush and the exit.
+      await leastPrivilege?.close(Math.max(0, deadline - Date.now() - 100));
     } finally {
       log.flush?.();
       process.exit(code);

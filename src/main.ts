@@ -33,8 +33,17 @@ async function main(): Promise<void> {
     }
     const { normalizeConfig } = await import('./config/config.js');
     config = normalizeConfig(layered.args, layered.env);
+    if (config.acceptTools !== undefined && config.pinTools !== undefined) {
+      const [{ acceptTools }, { pinKey }] = await Promise.all([import('./pinning/accept-tools.js'), import('./pinning/pin-key.js')]);
+      // As the relay does before its first log line: the key masks a secret in the URL path.
+      const { registerSecret } = await import('./logging/safe-url.js');
+      for (const value of [config.bearer?.token, ...config.headers.map(([, v]) => v)]) registerSecret(value);
+      const endpoint = pinKey(config.endpoint);
+      for (const name of await acceptTools(config.pinTools, endpoint, config.acceptTools)) process.stdout.write(`accepted tool "${name}" for ${endpoint} in ${config.pinTools}\n`);
+      return;
+    }
   } catch (err) {
-    return failStartup(err, { answerClient: !argv.includes('--check') && !argv.includes('--print-config') });
+    return failStartup(err, { answerClient: !argv.includes('--check') && !argv.includes('--print-config') && !argv.includes('--accept-tool') });
   }
   try {
     const { run } = await import('./cli.js');

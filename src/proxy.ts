@@ -111,7 +111,7 @@ export class Relay {
         this.#log.warn({ id: info.id, method: info.method }, 'dropped a request whose id is still in flight');
         return;
       }
-      pending = { id: info.id, method: info.method, name: info.name, startedAt: Date.now(), abort: new AbortController() };
+      pending = { id: info.id, method: info.method, name: info.name, startedAt: Date.now(), body, abort: new AbortController() };
       const refusal = this.#hooks?.request(pending);
       if (refusal !== undefined) {
         this.#log.warn({ id: info.id, method: info.method, name: info.name, by: refusal.by }, 'refused a request; it was not sent to the server');

@@ -4,6 +4,8 @@ import { ConfigError } from '../errors.js';
 import { inferAwsEndpoint, looksLikeAwsHost } from '../signers/aws-endpoint.js';
 import { profileRegion } from './aws-profile-region.js';
 import { headerProblem, parseHeaderLines, type HeaderPair } from './headers.js';
+import { auditConfig, type AuditConfig } from './audit-config.js';
+import { splitList } from '../policy/glob.js';
 import { policyConfig } from './policy-config.js';
 import type { CliArgs } from './args.js';
 import type { PolicyConfig } from '../policy/policy.js';
@@ -67,6 +69,13 @@ export interface Config {
   readonly maxLineBytes: number;
   /** Which tools, prompts and resources the client may see and use; undefined: all. */
   readonly policy: PolicyConfig | undefined;
+  /** The tool pin file (--pin-tools); undefined: no pinning. */
+  readonly pinTools: string | undefined;
+  /** Tools to accept in the pin file, then exit (--accept-tool); undefined: run the relay. */
+  readonly acceptTools: readonly string[] | undefined;
+  readonly audit: AuditConfig | undefined;
+  /** Largest message from the server (--max-response-bytes); undefined: no cap. */
+  readonly maxResponseBytes: number | undefined;
   readonly log: { readonly level: LogLevel; readonly file: string | undefined };
 }
 
@@ -331,6 +340,16 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
   const maxConnectionsRaw = args.maxConnections ?? env(e, 'MCP_MAX_CONNECTIONS');
   const maxConnections = maxConnectionsRaw === undefined ? DEFAULT_MAX_CONNECTIONS : positiveInt(maxConnectionsRaw, '--max-connections / MCP_MAX_CONNECTIONS', 3, 1024);
 
+  const pinTools = args.pinTools ?? env(e, 'MCP_PIN_TOOLS');
+  let acceptTools: string[] | undefined;
+  if (args.acceptTool !== undefined) {
+    if (pinTools === undefined) throw new ConfigError('--accept-tool needs --pin-tools FILE / MCP_PIN_TOOLS', 'give the pin file the proxy uses, with the same endpoint settings');
+    acceptTools = splitList(args.acceptTool).filter((t) => t !== '');
+    if (acceptTools.length === 0) throw new ConfigError('--accept-tool is empty', 'name the tools to accept, comma-separated (* matches any characters)');
+  }
+  const maxResponseRaw = args.maxResponseBytes ?? env(e, 'MCP_MAX_RESPONSE_BYTES');
+  const maxResponseBytes = maxResponseRaw === undefined ? undefined : positiveInt(maxResponseRaw, '--max-response-bytes / MCP_MAX_RESPONSE_BYTES', 1024, 1024 * 1024 * 1024);
+
   return Object.freeze({
     endpoint,
     transport: transportMode(args.transport ?? env(e, 'MCP_TRANSPORT')),
@@ -343,6 +362,10 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     network: { allowHttp, envProxy: !(args.noEnvProxy || truthy(env(e, 'MCP_NO_ENV_PROXY'))), connectTimeoutMs, maxConnections },
     maxLineBytes,
     policy: policyConfig(args, e),
+    pinTools,
+    acceptTools,
+    audit: auditConfig(args, e),
+    maxResponseBytes,
     log: { level, file: args.logFile ?? env(e, 'MCP_LOG_FILE') },
   });
 }

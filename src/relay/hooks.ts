@@ -17,6 +17,8 @@ export interface RequestContext {
   readonly name: string | undefined;
   /** Date.now() when the line was read. */
   readonly startedAt: number;
+  /** The client's line as forwarded; parsed only by a hook that needs the params (audit). */
+  readonly body: Uint8Array;
 }
 
 /** Returned by onRequest to answer the request locally; nothing is sent upstream. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, CredentialError } from '../errors.js';
 import { fileStamp } from '../file-stamp.js';
@@ -65,8 +66,15 @@ export function createBearerSigner(opts: BearerOptions): Signer {
     }
   }
 
+  // The audit log names the token by a hash prefix (README "Audit log"), computed once per token.
+  let hashed = { of: '', id: '' };
+
   return {
     name: 'bearer',
+    identity() {
+      if (hashed.of !== token) hashed = { of: token, id: `sha256:${createHash('sha256').update(token).digest('hex').slice(0, 12)}` };
+      return { bearer: hashed.id };
+    },
     async sign(req) {
       refresh(false);
       return withHeaders(req, { authorization: `Bearer ${token}` });

@@ -47,6 +47,12 @@ export interface Signer {
   sign(req: OutgoingRequest, ctx: SignContext): Promise<OutgoingRequest>;
   /** Called on 401/403; may ask for one retry or explain the failure. */
   onAuthFailure?(failure: AuthFailure, ctx: SignContext): Promise<SignerVerdict | undefined>;
+  /**
+   * Who the requests are signed as, for the audit log: facts that identify the credential
+   * without revealing it (a hash prefix, the last characters of a key id). Undefined when
+   * not known yet.
+   */
+  identity?(): Readonly<Record<string, string>> | undefined;
 }
 
 /**

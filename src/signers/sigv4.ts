@@ -82,6 +82,11 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   return {
     name: 'sigv4',
 
+    identity() {
+      // The key id's last 4 characters, as the AWS console shows keys; never the whole id.
+      return lastUsed && { accessKeyId: `…${lastUsed.accessKeyId.slice(-4)}` };
+    },
+
     async sign(req, ctx) {
       const signed = await sigv4.sign(toSmithyRequest(req), { signingDate: new Date(ctx.now() + clockOffsetMs) });
       const headers: Record<string, string> = {};

@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import { safeHost, safeOrigin } from '../logging/safe-url.js';
 import type { ClientIdentityTls } from '../tls/client-identity.js';
 import { IdentityDispatcher } from '../tls/identity-dispatcher.js';
-import { createClientIdentitySource } from '../tls/identity-source.js';
+import { createClientIdentitySource, type ClientIdentitySource } from '../tls/identity-source.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../tls/proxy-env.js';
 import { loadCaBundle } from '../tls/trust.js';
 import { MAX_RESPONSE_HEADER_BYTES } from './network-errors.js';
@@ -12,13 +12,14 @@ import { Agent, loadEnvHttpProxyAgent, type Dispatcher } from './undici.js';
 
 /**
  * The one undici dispatcher for all MCP traffic (protocol-notes §5). Validates the TLS
- * files at start-up (throws ConfigError) and logs the trust, proxy and identity in use.
+ * files at start-up (throws ConfigError) and logs the trust, proxy and identity in use;
+ * `out.identity` receives the client identity source, if there is one.
  *
  * Timeouts: connect from --connect-timeout; no headers/body timeout, because a long tool
  * call answers late in JSON mode and an SSE stream may be silent for minutes (§5.4) — the
  * client's own request timeout and notifications/cancelled govern those.
  */
-export function createDispatcher(config: Config, logger: Logger): Dispatcher {
+export function createDispatcher(config: Config, logger: Logger, out?: { identity?: ClientIdentitySource }): Dispatcher {
   const { tls, network } = config;
   const ca = loadCaBundle(tls, process.env, logger);
   if (ca !== undefined) logger.info({ file: tls.caCert }, 'CA bundle added to the default trust store');
@@ -66,6 +67,8 @@ export function createDispatcher(config: Config, logger: Logger): Dispatcher {
   };
 
   const identity = createClientIdentitySource(tls, logger);
+  // The audit log names the certificate in use (README "Audit log").
+  if (out !== undefined) out.identity = identity;
   return identity === undefined ? build(undefined) : new IdentityDispatcher(identity, (id) => build(id.tls));
 }
 

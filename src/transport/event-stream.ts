@@ -3,16 +3,17 @@
  * every stream that carries JSON-RPC messages as `message` events (a POST's response stream,
  * the standalone GET stream, their resumptions).
  */
-import type { ProtocolError } from '../errors.js';
+import type { ProxyError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { UpstreamResponse } from './http-client.js';
 import { parseRemote, unrelayable, type Deliver, type RemoteMessage } from './remote-transport.js';
+import { tooLarge, type MessageCap } from './response-cap.js';
 import type { SseParser, SseEvent } from './sse-parser.js';
 
 /** How reading an event stream ended: the error that broke it, an event not relayed. */
 export interface SseOutcome {
   broken?: unknown;
-  rejected?: ProtocolError;
+  rejected?: ProxyError;
 }
 
 /** The server's `retry:` is honoured within sane bounds (0 would spin, > 2^31 ms wraps). */
@@ -27,8 +28,10 @@ export function clampRetry(ms: number | undefined, fallback: number): number {
  */
 export async function readEventStream(res: UpstreamResponse, parser: SseParser, deliver: Deliver, log: Logger, signal: AbortSignal, done?: () => boolean): Promise<SseOutcome> {
   const outcome: SseOutcome = {};
+  // The cap applies to each event (README "Response caps").
+  parser.maxEventBytes = res.cap?.limit;
   const relay = async (events: SseEvent[]) => {
-    for (const ev of events) outcome.rejected = (await deliverEvent(ev, deliver, log)) ?? outcome.rejected;
+    for (const ev of events) outcome.rejected = (await deliverEvent(ev, deliver, log, res.cap)) ?? outcome.rejected;
   };
   try {
     for await (const chunk of res.chunks()) {
@@ -48,8 +51,13 @@ export async function readEventStream(res: UpstreamResponse, parser: SseParser, 
 }
 
 /** Relays one event; returns the error when its data cannot be relayed (it is dropped). */
-async function deliverEvent(ev: SseEvent, deliver: Deliver, log: Logger): Promise<ProtocolError | undefined> {
-  if (ev.event !== 'message' || ev.data.length === 0) return undefined; // priming and keep-alive events carry no message
+async function deliverEvent(ev: SseEvent, deliver: Deliver, log: Logger, cap: MessageCap | undefined): Promise<ProxyError | undefined> {
+  if (ev.event !== 'message') return undefined;
+  if (ev.tooLarge !== undefined && cap !== undefined) {
+    log.warn({ bytes: ev.tooLarge, limit: cap.limit }, 'dropped an event over the response cap');
+    return tooLarge(ev.tooLarge, false, cap);
+  }
+  if (ev.data.length === 0) return undefined; // priming and keep-alive events carry no message
   let msg: RemoteMessage;
   try {
     msg = parseRemote(ev.data);

@@ -9,6 +9,7 @@ import { sleep } from './abortable-sleep.js';
 import { ConnectionBudget, type Lane } from './connection-budget.js';
 import { ACCEPT_ENCODING, decodeBody, parseContentEncoding } from './content-encoding.js';
 import { readBody } from './read-body.js';
+import { DECODED_CEILING, type MessageCap } from './response-cap.js';
 import { describeNetworkError, isResetBeforeResponse } from './network-errors.js';
 import { CONNECT_RETRY_MS, isTransientStatus, MAX_RETRY_AFTER_MS, retryRules, TRANSIENT_RETRY_MS, type RetryReason } from './retry-rules.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
@@ -22,6 +23,8 @@ export interface HttpClientOptions {
   clientCertificate?: boolean;
   /** Requests in flight at once (--max-connections); must match the dispatcher's `connections`. */
   maxConnections?: number;
+  /** Largest message from the server (--max-response-bytes); undefined: no cap. */
+  maxResponseBytes?: number | undefined;
 }
 
 /**
@@ -33,16 +36,19 @@ export class UpstreamResponse {
   readonly statusText: string;
   /** A Content-Encoding we cannot decode; the body is then passed through as received. */
   readonly unsupportedEncoding: string | undefined;
+  /** The largest message this body may carry (a JSON body, one event); see response-cap.ts. */
+  readonly cap: MessageCap | undefined;
   readonly #data: ResponseData;
   readonly #decoded: Readable | undefined;
 
-  constructor(data: ResponseData) {
+  constructor(data: ResponseData, maxResponseBytes?: number) {
     this.#data = data;
     this.status = data.statusCode;
     this.statusText = STATUS_CODES[data.statusCode] ?? '';
     const encoding = parseContentEncoding(this.header('content-encoding'));
     this.unsupportedEncoding = 'unsupported' in encoding ? encoding.unsupported : undefined;
     this.#decoded = 'codings' in encoding && encoding.codings.length > 0 ? decodeBody(data.body, encoding.codings) : undefined;
+    this.cap = maxResponseBytes !== undefined ? { limit: maxResponseBytes, configured: true } : this.#decoded !== undefined ? { limit: DECODED_CEILING, configured: false } : undefined;
   }
 
   get ok(): boolean {
@@ -67,9 +73,14 @@ export class UpstreamResponse {
   }
 
   /** The whole body as one Buffer (a 50 MB result is held once, not as chunks + string). */
-  bytes(): Promise<Buffer> {
-    // Content-Length counts the encoded bytes: it sizes the buffer only for a plain body.
-    return readBody(this.chunks(), this.#decoded === undefined ? Number(this.header('content-length')) : Number.NaN);
+  async bytes(): Promise<Buffer> {
+    try {
+      // Content-Length counts the encoded bytes: it sizes the buffer only for a plain body.
+      return await readBody(this.chunks(), this.#decoded === undefined ? Number(this.header('content-length')) : Number.NaN, this.cap);
+    } catch (err) {
+      this.discard();
+      throw err;
+    }
   }
 
   /** Reads at most `limit` bytes as text and discards the rest. */
@@ -121,6 +132,7 @@ export class HttpClient {
   readonly #now: () => number;
   readonly #budget: ConnectionBudget;
   readonly #clientCertificate: boolean;
+  readonly #maxResponseBytes: number | undefined;
 
   constructor(opts: HttpClientOptions) {
     this.#dispatcher = opts.dispatcher;
@@ -128,6 +140,7 @@ export class HttpClient {
     this.#logger = opts.logger;
     this.#now = opts.now ?? Date.now;
     this.#clientCertificate = opts.clientCertificate ?? false;
+    this.#maxResponseBytes = opts.maxResponseBytes;
     const max = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#budget = new ConnectionBudget(max, () =>
       this.#logger.info({ maxConnections: max }, 'the connection cap is reached (--max-connections / MCP_MAX_CONNECTIONS); further calls wait their turn'),
@@ -173,7 +186,7 @@ export class HttpClient {
           headers: withAcceptEncoding(signed.headers),
           body: signed.body,
           signal,
-        }));
+        }), this.#maxResponseBytes);
       } catch (err) {
         const mapped = describeNetworkError(err, req.url);
         this.#logger.debug({ code: mapped.code, method: req.method }, 'request failed before a response');

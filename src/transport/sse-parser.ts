@@ -3,6 +3,8 @@ export interface SseEvent {
   readonly event: string;
   /** The data as UTF-8 bytes: a message is relayed as bytes, never decoded whole. */
   readonly data: Buffer;
+  /** Set instead of `data` when the event was over `maxEventBytes`: the bytes counted (at least). */
+  readonly tooLarge?: number;
 }
 
 const LF = 0x0a;
@@ -25,6 +27,11 @@ export class SseParser {
   retryMs: number | undefined;
   /** True once any event carried an id: the stream can then be resumed with GET. */
   sawId = false;
+  /**
+   * Largest event data (--max-response-bytes): past it the event's bytes are counted and
+   * dropped as they arrive, and the event is dispatched with `tooLarge` and no data.
+   */
+  maxEventBytes: number | undefined;
 
   /** Pieces of the line being assembled (subarrays of the chunks received). */
   #partial: Buffer[] = [];
@@ -34,6 +41,13 @@ export class SseParser {
   #data: Buffer[] = [];
   #event = '';
   #pendingId: string | undefined;
+  /** Bytes held in #partial and #data, while under maxEventBytes. */
+  #partialBytes = 0;
+  #dataBytes = 0;
+  /** Set once the event is over maxEventBytes: its bytes so far; nothing more is held. */
+  #overflow: number | undefined;
+  /** The line being assembled was dropped (over the cap): its end only ends it. */
+  #partialDropped = false;
 
   push(chunk: Uint8Array): SseEvent[] {
     let s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
@@ -68,12 +82,15 @@ export class SseParser {
       if (cr !== -1 && cr < i) cr = s.indexOf(CR, i);
       let j = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       if (j === -1) {
-        this.#partial.push(s.subarray(i));
+        this.#hold(s.subarray(i));
         break;
       }
       const piece = s.subarray(i, j);
-      const line = this.#partial.length === 0 ? piece : Buffer.concat([...this.#partial, piece]);
+      const dropped = this.#partialDropped;
+      const line = dropped || this.#partial.length === 0 ? piece : Buffer.concat([...this.#partial, piece]);
       this.#partial = [];
+      this.#partialBytes = 0;
+      this.#partialDropped = false;
       if (j === cr) {
         if (j + 1 < s.length) {
           if (s[j + 1] === LF) j++;
@@ -82,6 +99,10 @@ export class SseParser {
         }
       }
       i = j + 1;
+      if (dropped) {
+        this.#overflow = (this.#overflow ?? 0) + piece.length;
+        continue;
+      }
       const ev = this.#line(line);
       if (ev !== undefined) out.push(ev);
     }
@@ -97,7 +118,7 @@ export class SseParser {
     if (value[0] === SPACE) value = value.subarray(1);
     switch (field) {
       case 'data':
-        this.#data.push(value);
+        this.#addData(value);
         break;
       case 'event':
         this.#event = value.toString('utf8');
@@ -118,6 +139,37 @@ export class SseParser {
     return undefined;
   }
 
+  /** The start of a line whose end is in a later chunk. */
+  #hold(piece: Buffer): void {
+    if (this.#partialDropped) {
+      this.#overflow = (this.#overflow ?? 0) + piece.length;
+      return;
+    }
+    this.#partial.push(piece);
+    this.#partialBytes += piece.length;
+    if (this.maxEventBytes !== undefined && this.#dataBytes + this.#partialBytes > this.maxEventBytes) {
+      this.#overflow = (this.#overflow ?? 0) + this.#dataBytes + this.#partialBytes;
+      this.#partial = [];
+      this.#data = [];
+      this.#partialBytes = this.#dataBytes = 0;
+      this.#partialDropped = true;
+    }
+  }
+
+  #addData(value: Buffer): void {
+    if (this.#overflow !== undefined) {
+      this.#overflow += value.length + 1;
+      return;
+    }
+    this.#dataBytes += value.length + (this.#data.length > 0 ? 1 : 0);
+    this.#data.push(value);
+    if (this.maxEventBytes !== undefined && this.#dataBytes > this.maxEventBytes) {
+      this.#overflow = this.#dataBytes;
+      this.#data = [];
+      this.#dataBytes = 0;
+    }
+  }
+
   #dispatch(): SseEvent | undefined {
     if (this.#pendingId !== undefined) {
       // An empty id resets the last event id (HTML standard); nothing to resume from then.
@@ -129,6 +181,12 @@ export class SseParser {
     this.#event = '';
     const lines = this.#data;
     this.#data = [];
+    this.#dataBytes = 0;
+    if (this.#overflow !== undefined) {
+      const tooLarge = this.#overflow;
+      this.#overflow = undefined;
+      return { event, data: Buffer.alloc(0), tooLarge };
+    }
     // One data line (the usual case) is passed on as is; several are joined with LF.
     const data = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines.flatMap((l, k) => (k === 0 ? [l] : [NEWLINE, l])));
     // The standard dispatches nothing for an empty data buffer (priming events).

@@ -73,7 +73,7 @@ describe('Policy', () => {
 });
 
 describe('the policy hook', () => {
-  const ctx = (method: string, name?: string, id: number | string = 1): RequestContext => ({ id, method, name, startedAt: 0 });
+  const ctx = (method: string, name?: string, id: number | string = 1): RequestContext => ({ id, method, name, startedAt: 0, body: Buffer.alloc(0) });
   const response = (id: number | string, result: object) => {
     const v = { jsonrpc: '2.0', id, result };
     return { bytes: Buffer.from(JSON.stringify(v)), info: describeMessage(v) };
