@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { SIGNER_ENV_ONLY, SIGNER_NAMES, SIGNER_SETTINGS } from '../signers/registry.js';
 
 /** Sections of `--help`, in display order. */
-export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'TLS and network', 'Least privilege', 'Relay and logging', 'Other'] as const;
+export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'OAuth', 'TLS and network', 'Least privilege', 'Relay and logging', 'Other'] as const;
 type Group = (typeof GROUPS)[number];
 
 /**
@@ -36,7 +36,7 @@ export interface Setting {
 
 export const SETTINGS = [
   { name: 'endpoint', type: 'string', value: 'URL', env: ['MCP_ENDPOINT'], help: 'remote MCP endpoint; also the first argument', group: 'Endpoint and signer' },
-  { name: 'signer', type: 'string', value: [...SIGNER_NAMES, 'auto'].join('|'), env: ['MCP_SIGNER'], default: 'auto', help: 'auto: sigv4 for AWS URLs, --service or a role ARN; bearer when a token is set; else none', group: 'Endpoint and signer' },
+  { name: 'signer', type: 'string', value: 'KIND', env: ['MCP_SIGNER'], default: 'auto', help: `${[...SIGNER_NAMES, 'auto'].join(', ')}; auto: sigv4 for AWS URLs, --service or a role ARN; oauth-client-credentials when a client id and a secret or key are set; bearer when a token is set; else none`, group: 'Endpoint and signer' },
   { name: 'header', type: 'string', short: 'H', multiple: true, value: '"Name: value"', env: ['MCP_HEADERS'], help: 'static header, repeatable; Name=value also accepted; ${VAR} and ${VAR:-default} are expanded; MCP_HEADERS holds one per line', group: 'Headers and tokens' },
   { name: 'header-file', type: 'string', value: 'PATH', env: ['MCP_HEADER_FILE'], help: 'file of "Name: value" lines', group: 'Headers and tokens' },
   { name: 'headers-helper', type: 'string', value: 'CMD', env: ['MCP_HEADERS_HELPER'], help: 'command printing a JSON object of headers (or "Name: value" lines); run through the shell without stdin', group: 'Headers and tokens' },
@@ -105,6 +105,7 @@ const SECRET_FLAGS: Record<string, string> = {
   '--token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
   '--client-key-passphrase': 'set MCP_CLIENT_KEY_PASSPHRASE in the env',
   '--passphrase': 'set MCP_CLIENT_KEY_PASSPHRASE in the env',
+  '--oauth-client-secret': 'set MCP_OAUTH_CLIENT_SECRET in the env, or use --oauth-client-secret-file PATH',
   '--aws-secret-access-key': 'use a profile (--profile) or the AWS_* env variables',
 };
 

@@ -160,6 +160,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
 
   const input: SignerInput = {
     endpoint,
+    allowHttp,
     flag: (name) => {
       const v = (args as unknown as Record<string, unknown>)[camel(name)];
       return typeof v === 'string' ? v : undefined;

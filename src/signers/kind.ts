@@ -9,6 +9,8 @@ import type { Signer } from './signer.js';
 /** What a signer kind reads its settings from: flags by name, then the environment. */
 export interface SignerInput {
   readonly endpoint: URL;
+  /** --allow-http / MCP_ALLOW_HTTP: plain http beyond loopback is acceptable. */
+  readonly allowHttp: boolean;
   /** A string flag's value (flag name without dashes), undefined when not given. */
   flag(name: string): string | undefined;
   /** A trimmed environment variable, undefined when unset or empty. */

@@ -23,3 +23,24 @@ describe('signer registry', () => {
     expect(() => cfg(['https://x.example/mcp', '--signer', 'nope'])).toThrow(/--signer \/ MCP_SIGNER must be none, sigv4/);
   });
 });
+
+describe('oauth-client-credentials settings', () => {
+  const url = 'https://mcp.example.com/mcp';
+  const secret = { MCP_OAUTH_CLIENT_ID: 'svc', MCP_OAUTH_CLIENT_SECRET: 'cs-Zq8mXv31Secret' };
+  it('is chosen automatically when a client id and a secret or key are set, not for an id alone', () => {
+    expect(cfg([url], secret).signer).toBe('oauth-client-credentials');
+    expect(cfg([url, '--oauth-client-id', 'svc', '--oauth-private-key-file', '/k.pem']).signer).toBe('oauth-client-credentials');
+    expect(cfg([url], { MCP_OAUTH_CLIENT_ID: 'svc' }).signer).toBe('none');
+    expect(JSON.stringify(cfg([url], secret))).not.toContain('cs-Zq8mXv31Secret');
+  });
+  it('refuses the secret on the command line, unclear combinations and unsafe token URLs, naming the setting', () => {
+    expect(() => parseCliArgs([url, '--oauth-client-secret', 'x'])).toThrow(expect.objectContaining({ message: expect.stringMatching(/not accepted/), hint: expect.stringMatching(/MCP_OAUTH_CLIENT_SECRET/) }));
+    expect(() => cfg([url, '--oauth-private-key-file', '/k.pem'], secret)).toThrow(/more than one/);
+    expect(() => cfg([url, '--oauth-client-auth', 'jwt'], secret)).toThrow(/--oauth-client-auth must be basic or post/);
+    expect(() => cfg([url, '--oauth-token-url', 'http://as.example.com/token'], secret)).toThrow(/--oauth-token-url.*not https/);
+    expect(() => cfg([url, '--oauth-token-url', 'https://u:p@as.example.com/token'], secret)).toThrow(/user:password/);
+    expect(() => cfg([url, '--signer', 'oauth-client-credentials'])).toThrow(/needs a client id/);
+    expect(() => cfg([url], { ...secret, MCP_BEARER_TOKEN: 'tok-123456' })).toThrow(/Authorization/);
+    expect(() => cfg([url, '-H', 'Authorization: x'], secret)).toThrow(/oauth-client-credentials signer/);
+  });
+});
