@@ -37,6 +37,7 @@ export interface Setting {
 export const SETTINGS = [
   { name: 'endpoint', type: 'string', value: 'URL', env: ['MCP_ENDPOINT'], help: 'remote MCP endpoint; also the first argument', group: 'Endpoint and signer' },
   { name: 'signer', type: 'string', value: 'KIND', env: ['MCP_SIGNER'], default: 'auto', help: `${[...SIGNER_NAMES, 'auto'].join(', ')}; auto: sigv4 for AWS URLs, --service or a role ARN; oauth-client-credentials when a client id and a secret or key are set; bearer when a token is set; else none`, group: 'Endpoint and signer' },
+  { name: 'signer-module', type: 'string', value: 'PATH', env: ['MCP_SIGNER_MODULE'], help: 'ES module exporting sign(request, ctx) (and optionally onAuthFailure); runs last in the chain, after the signer above', group: 'Endpoint and signer' },
   { name: 'header', type: 'string', short: 'H', multiple: true, value: '"Name: value"', env: ['MCP_HEADERS'], help: 'static header, repeatable; Name=value also accepted; ${VAR} and ${VAR:-default} are expanded; MCP_HEADERS holds one per line', group: 'Headers and tokens' },
   { name: 'header-file', type: 'string', value: 'PATH', env: ['MCP_HEADER_FILE'], help: 'file of "Name: value" lines', group: 'Headers and tokens' },
   { name: 'headers-helper', type: 'string', value: 'CMD', env: ['MCP_HEADERS_HELPER'], help: 'command printing a JSON object of headers (or "Name: value" lines); run through the shell without stdin', group: 'Headers and tokens' },

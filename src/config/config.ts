@@ -50,6 +50,8 @@ export interface Config {
   readonly signer: SignerKind;
   /** The chosen signer's settings, one branch per kind (src/signers/registry.ts); secrets as sources. */
   readonly auth: SignerConfig;
+  /** --signer-module: the user's own signer, run last (README "Your own signer"). */
+  readonly signerModule: string | undefined;
   /** Static headers, already expanded, in the order given. */
   readonly headers: readonly HeaderPair[];
   /** A command whose output is headers (Claude Code's headersHelper), re-run after the TTL. */
@@ -202,6 +204,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     endpoint,
     signer,
     auth: Object.freeze(auth),
+    signerModule: args.signerModule ?? env(e, 'MCP_SIGNER_MODULE'),
     headers: Object.freeze(headers),
     headersHelper,
     tls: tlsConfig(args, e),

@@ -7,7 +7,8 @@ import { createStaticHeadersSigner } from './static-headers.js';
 
 /**
  * The signer chain in DESIGN.md order: static headers → headers helper → the chosen kind
- * (bearer, SigV4 …; last, so SigV4 covers every header added before it). Each kind imports
+ * (bearer, SigV4 …) → the user's --signer-module (last, like SigV4, so it covers every
+ * header added before it and the final body). Each kind imports
  * its heavy modules only when chosen: the host starts us at every session start (DESIGN.md
  * principle 5).
  */
@@ -20,5 +21,9 @@ export async function buildSignerChain(config: Config, logger: Logger, dispatche
   }
   const kind = await createKindSigner(config.auth, { dispatcher, logger, now: Date.now, config });
   if (kind !== undefined) chain.push(kind);
+  if (config.signerModule !== undefined) {
+    const { loadSignerModule } = await import('./signer-module.js');
+    chain.push(await loadSignerModule(config.signerModule, logger));
+  }
   return chain;
 }
