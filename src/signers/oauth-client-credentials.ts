@@ -4,7 +4,8 @@ import { registerSecret, safeOrigin } from '../logging/safe-url.js';
 import type { Logger } from '../logging/logger.js';
 import type { Dispatcher } from '../transport/undici.js';
 import type { AssertionKey } from './oauth/client-assertion.js';
-import { challengeParam, discoverAuthorizationServer, type AuthorizationServer } from './oauth/discovery.js';
+import { challengeParam } from './oauth/challenge.js';
+import { discoverAuthorizationServer, type AuthorizationServer } from './oauth/discovery.js';
 import { requestToken, type ClientAuth } from './oauth/token-request.js';
 import { withHeaders, type AuthFailure, type Signer, type SignerVerdict } from './signer.js';
 

@@ -12,18 +12,6 @@ export interface AuthorizationServer {
   readonly authMethods: readonly string[] | undefined;
 }
 
-/**
- * `resource_metadata` of a `WWW-Authenticate: Bearer …` challenge (RFC 9728 §5.1), or
- * undefined. Parameters are matched by name in any order, quoted or token-valued.
- */
-export function challengeParam(header: string | undefined, name: string): string | undefined {
-  if (header === undefined || !/^\s*bearer\b/i.test(header)) return undefined;
-  const re = new RegExp(`(?:^|[\\s,])${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,]+))`, 'i');
-  const m = re.exec(header.replace(/^\s*bearer/i, ''));
-  if (m === null) return undefined;
-  return m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2];
-}
-
 /** RFC 9728 §3.1 / RFC 8414 §3.1: the well-known name goes between the host and the path. */
 function wellKnown(base: URL, name: string): URL {
   const path = base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '');
