@@ -124,4 +124,30 @@ describe('OAuth client credentials through the spawned proxy', () => {
     expect((await p.waitFor((m) => m.id === 0)).result).toBeDefined();
     expect(as.requests).toHaveLength(1);
   });
+
+  it('concurrent requests share one token request, at the start and after a rejection', async () => {
+    const { as, mcp } = await setup();
+    const p = proxy({ MCP_ENDPOINT: mcp.url, MCP_OAUTH_CLIENT_ID: 'svc-1', MCP_OAUTH_CLIENT_SECRET: SECRET });
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0 && m.result);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    as.revokeAll();
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((id) => echo(p, id)));
+    expect(answers.map((a) => a.result?.content?.[0]?.text)).toEqual(['t1', 't2', 't3', 't4', 't5']);
+    expect(as.requests).toHaveLength(2);
+  });
+
+  it('a token past its expires_in is replaced before it is sent, not after a 401', async () => {
+    const { as, mcp } = await setup({ expiresIn: 1 });
+    const p = proxy({ MCP_ENDPOINT: mcp.url, MCP_OAUTH_CLIENT_ID: 'svc-1', MCP_OAUTH_CLIENT_SECRET: SECRET });
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0 && m.result);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = mcp.requests.length;
+    expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
+    expect(as.requests).toHaveLength(2);
+    // One request for the call: no rejected attempt in front of it.
+    expect(mcp.requests.slice(before).filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
 });
