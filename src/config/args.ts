@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
-import { SIGNER_ENV_ONLY, SIGNER_NAMES, SIGNER_SETTINGS } from '../signers/registry.js';
+import { SIGNER_ENV_ONLY, SIGNER_NAMES, SIGNER_REFUSED_FLAGS, SIGNER_SETTINGS } from '../signers/registry.js';
 
 /** Sections of `--help`, in display order. */
 export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'OAuth', 'TLS and network', 'Least privilege', 'Relay and logging', 'Other'] as const;
@@ -102,12 +102,9 @@ const OPTIONS: ParseOptions = Object.fromEntries(
 
 /** Flags that look like they take a secret: refused, because argv is world-readable (ps). */
 const SECRET_FLAGS: Record<string, string> = {
-  '--bearer-token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
-  '--token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
+  ...SIGNER_REFUSED_FLAGS,
   '--client-key-passphrase': 'set MCP_CLIENT_KEY_PASSPHRASE in the env',
   '--passphrase': 'set MCP_CLIENT_KEY_PASSPHRASE in the env',
-  '--oauth-client-secret': 'set MCP_OAUTH_CLIENT_SECRET in the env, or use --oauth-client-secret-file PATH',
-  '--aws-secret-access-key': 'use a profile (--profile) or the AWS_* env variables',
 };
 
 export function parseCliArgs(argv: readonly string[]): CliArgs {

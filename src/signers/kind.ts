@@ -45,6 +45,8 @@ export interface SignerKindModule<K extends string, C extends { readonly kind: K
   readonly kind: K;
   /** Its flags (rows of the settings table: parseArgs, --help and config-file keys). */
   readonly settings: S;
+  /** Flags that look like they take its secret, refused with the fix (argv is world-readable). */
+  readonly refusedFlags?: Readonly<Record<string, string>>;
   /** Its environment-only settings (secrets), listed in --help. */
   readonly envOnly?: ReadonlyArray<{ readonly env: string; readonly key?: string; readonly help: string; readonly group: Setting['group'] }>;
   /**

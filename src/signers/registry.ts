@@ -25,6 +25,7 @@ export type SignerKind = SignerConfig['kind'];
 type KindSetting = AnyKind['settings'][number];
 export const SIGNER_SETTINGS: readonly KindSetting[] = SIGNER_KINDS.flatMap((k): readonly KindSetting[] => k.settings);
 export const SIGNER_ENV_ONLY = SIGNER_KINDS.flatMap((k) => k.envOnly ?? []);
+export const SIGNER_REFUSED_FLAGS: Readonly<Record<string, string>> = Object.assign({}, ...SIGNER_KINDS.map((k) => k.refusedFlags ?? {}));
 
 export const SIGNER_NAMES: readonly string[] = ['none', ...SIGNER_KINDS.map((k) => k.kind)];
 

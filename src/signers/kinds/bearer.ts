@@ -15,6 +15,10 @@ export const bearerKind = defineSignerKind({
   settings: [
     { name: 'bearer-token-file', type: 'string', value: 'PATH', env: ['MCP_BEARER_TOKEN_FILE'], help: 'bearer token file, re-read when it changes', group: 'Headers and tokens' },
   ],
+  refusedFlags: {
+    '--bearer-token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
+    '--token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
+  },
   envOnly: [{ env: 'MCP_BEARER_TOKEN', key: 'bearer-token', help: 'bearer token (secrets never go on the command line)', group: 'Headers and tokens' }],
   ownsAuthorization: true,
   detect: (input) => (input.flag('bearer-token-file') ?? input.env('MCP_BEARER_TOKEN_FILE') ?? input.env('MCP_BEARER_TOKEN')) === undefined ? undefined : 'strong',

@@ -49,6 +49,7 @@ export const oauthClientCredentialsKind = defineSignerKind({
     { name: 'oauth-scope', type: 'string', value: 'SCOPES', help: 'space-separated scopes to request', group: 'OAuth' },
     { name: 'oauth-client-auth', type: 'string', value: 'basic|post', default: 'basic, or post when the server offers only that', help: 'how the client secret is sent to the token endpoint', group: 'OAuth' },
   ],
+  refusedFlags: { '--oauth-client-secret': 'set MCP_OAUTH_CLIENT_SECRET in the env, or use --oauth-client-secret-file PATH' },
   envOnly: [{ env: 'MCP_OAUTH_CLIENT_SECRET', key: 'oauth-client-secret', help: 'OAuth client secret (secrets never go on the command line)', group: 'OAuth' }],
   ownsAuthorization: true,
   detect(input) {

@@ -88,6 +88,7 @@ export const sigv4Kind = defineSignerKind({
     { name: 'role-duration', type: 'string', value: 'SECONDS', env: ['ASSUME_ROLE_DURATION_SECONDS'], default: '3600', help: 'session length, 900..43200', group: 'AWS SigV4' },
     { name: 'sts-region', type: 'string', value: 'REGION', env: ['ASSUME_ROLE_STS_REGION'], default: 'the signing region', help: 'region of the STS endpoint (AWS_ENDPOINT_URL_STS overrides the URL)', group: 'AWS SigV4' },
   ],
+  refusedFlags: { '--aws-secret-access-key': 'use a profile (--profile) or the AWS_* env variables' },
   envOnly: [{ env: 'AWS_ENDPOINT_URL_STS', help: 'STS endpoint URL (VPC endpoints)', group: 'AWS SigV4' }],
   ownsAuthorization: true,
   // DESIGN.md: auto = sigv4 if a role ARN or a service is set, or the URL is an AWS endpoint
