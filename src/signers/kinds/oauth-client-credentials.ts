@@ -47,7 +47,7 @@ export const oauthClientCredentialsKind = defineSignerKind({
     { name: 'oauth-key-id', type: 'string', value: 'KID', help: 'key id (kid) put in the client assertion header', group: 'OAuth' },
     { name: 'oauth-token-url', type: 'string', value: 'URL', help: "token endpoint; default: discovered from the server's 401 (RFC 9728, RFC 8414)", group: 'OAuth' },
     { name: 'oauth-scope', type: 'string', value: 'SCOPES', help: 'space-separated scopes to request', group: 'OAuth' },
-    { name: 'oauth-client-auth', type: 'string', value: 'basic|post', default: 'basic, or post when the server offers only that', help: 'how the client secret is sent to the token endpoint', group: 'OAuth' },
+    { name: 'oauth-client-auth', type: 'string', value: 'basic|post', help: 'how the client secret is sent to the token endpoint; without it basic, or post when the server offers only that', group: 'OAuth' },
   ],
   refusedFlags: { '--oauth-client-secret': 'set MCP_OAUTH_CLIENT_SECRET in the env, or use --oauth-client-secret-file PATH' },
   envOnly: [{ env: 'MCP_OAUTH_CLIENT_SECRET', key: 'oauth-client-secret', help: 'OAuth client secret (secrets never go on the command line)', group: 'OAuth' }],
