@@ -53,7 +53,7 @@ function chooseAuth(o: OAuthClientCredentialsOptions, as: AuthorizationServer): 
 export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOptions): Signer {
   const log = o.logger.child({ component: 'oauth' });
   registerSecret(o.secret);
-  let server: AuthorizationServer | undefined = o.tokenUrl === undefined ? undefined : { issuer: safeOrigin(o.tokenUrl), tokenEndpoint: o.tokenUrl, authMethods: undefined };
+  let server: AuthorizationServer | undefined = o.tokenUrl === undefined ? undefined : { issuer: undefined, tokenEndpoint: o.tokenUrl, authMethods: undefined };
   /** resource_metadata of the latest challenge, for discovery. */
   let metadataUrl: string | undefined;
   let generation = 0;
@@ -62,7 +62,7 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
   const token = memoizeCredentials(
     async () => {
       server ??= await discoverAuthorizationServer(o.endpoint, metadataUrl, o.dispatcher, o.allowHttp);
-      const issued = await requestToken(o.dispatcher, { tokenEndpoint: server.tokenEndpoint, clientId: o.clientId, auth: chooseAuth(o, server), scope: o.scope, resource: resourceOf(o.endpoint) }, o.now());
+      const issued = await requestToken(o.dispatcher, { tokenEndpoint: server.tokenEndpoint, clientId: o.clientId, auth: chooseAuth(o, server), scope: o.scope, resource: resourceOf(o.endpoint), issuer: server.issuer }, o.now());
       registerSecret(issued.accessToken, 'oauth-access-token');
       log.info(
         { issuer: server.issuer, tokenEndpoint: safeOrigin(server.tokenEndpoint), expiresInS: issued.expiration && Math.round((issued.expiration.getTime() - o.now()) / 1000), scope: issued.scope },

@@ -69,19 +69,28 @@ describe('OAuth client credentials through the spawned proxy', () => {
     expect(as.requests.map((r) => r.method)).toEqual(['client_secret_post']);
   });
 
-  it.each(['rsa', 'ec'] as const)('private_key_jwt (%s) with --oauth-token-url, --oauth-key-id and --oauth-scope', async (type) => {
+  it.each([
+    ['rsa', true],
+    ['ec', true],
+    ['ec', false],
+  ] as const)('private_key_jwt (%s key, token URL given: %s) with --oauth-key-id and --oauth-scope', async (type, withTokenUrl) => {
     const key = keyFile(type);
     const { as, mcp } = await setup({ clients: [{ id: 'svc-jwt', publicKey: key.publicKey }] }, { requiredScope: 'mcp:read' });
-    const p = proxy({ MCP_ENDPOINT: mcp.url, MCP_OAUTH_CLIENT_ID: 'svc-jwt' }, ['--oauth-private-key-file', key.file, '--oauth-key-id', 'k1', '--oauth-token-url', `${as.issuer}/token`, '--oauth-scope', 'mcp:read']);
+    const tokenUrl = withTokenUrl ? ['--oauth-token-url', `${as.issuer}/token`] : [];
+    const p = proxy({ MCP_ENDPOINT: mcp.url, MCP_OAUTH_CLIENT_ID: 'svc-jwt' }, ['--oauth-private-key-file', key.file, '--oauth-key-id', 'k1', ...tokenUrl, '--oauth-scope', 'mcp:read']);
     p.send(INIT);
     expect((await p.waitFor((m) => m.id === 0)).result).toBeDefined();
     expect(as.requests.map((r) => r.method)).toEqual(['private_key_jwt']);
     expect(as.requests[0]?.form.scope).toBe('mcp:read');
-    const header = JSON.parse(Buffer.from((as.requests[0]?.form.client_assertion ?? '').split('.')[0] as string, 'base64url').toString());
-    expect(header).toMatchObject({ alg: type === 'rsa' ? 'RS256' : 'ES256', kid: 'k1' });
-    // With a token URL the first request already carries a token: no discovery, no 401.
-    expect(as.metadataRequests).toEqual([]);
-    expect(mcp.requests[0]?.headers.authorization).toMatch(/^Bearer at-/);
+    const [h, c] = (as.requests[0]?.form.client_assertion ?? '..').split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    expect(h).toMatchObject({ alg: type === 'rsa' ? 'RS256' : 'ES256', kid: 'k1' });
+    // The issuer once its metadata is known; the token endpoint when that is all there is.
+    expect(c).toMatchObject({ iss: 'svc-jwt', sub: 'svc-jwt', aud: withTokenUrl ? `${as.issuer}/token` : as.issuer });
+    if (withTokenUrl) {
+      // With a token URL the first request already carries a token: no discovery, no 401.
+      expect(as.metadataRequests).toEqual([]);
+      expect(mcp.requests[0]?.headers.authorization).toMatch(/^Bearer at-/);
+    }
   });
 
   it('a 401 invalid_token gets one new token and the request is retried', async () => {

@@ -27,7 +27,9 @@ const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url'
 
 /**
  * A client assertion for private_key_jwt (RFC 7523 §3, the MCP client-credentials
- * extension): iss = sub = client id, aud = the token endpoint, short-lived, unique jti.
+ * extension): iss = sub = client id, aud = the authorization server's issuer when its
+ * metadata is known (as draft-ietf-oauth-rfc7523bis asks and the MCP SDK does), else the
+ * token endpoint; short-lived, unique jti.
  */
 export function clientAssertion(k: AssertionKey, clientId: string, audience: string, nowMs: number): string {
   const iat = Math.floor(nowMs / 1000);

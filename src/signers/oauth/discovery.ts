@@ -6,7 +6,8 @@ import { checkOAuthUrl } from './url-policy.js';
 
 /** What the proxy needs from the authorization server's metadata (RFC 8414 §2). */
 export interface AuthorizationServer {
-  readonly issuer: string;
+  /** Undefined when only --oauth-token-url is known. */
+  readonly issuer: string | undefined;
   readonly tokenEndpoint: URL;
   /** token_endpoint_auth_methods_supported; undefined when the metadata does not say. */
   readonly authMethods: readonly string[] | undefined;

@@ -15,6 +15,8 @@ export interface TokenRequest {
   readonly scope: string | undefined;
   /** RFC 8707 resource indicator: the MCP endpoint. */
   readonly resource: string;
+  /** The authorization server's issuer, when known from its metadata. */
+  readonly issuer?: string | undefined;
 }
 
 export interface IssuedToken {
@@ -65,7 +67,7 @@ export async function requestToken(dispatcher: Dispatcher, req: TokenRequest, no
   } else {
     form.set('client_id', req.clientId);
     form.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-    form.set('client_assertion', clientAssertion(auth.key, req.clientId, req.tokenEndpoint.href, nowMs));
+    form.set('client_assertion', clientAssertion(auth.key, req.clientId, req.issuer ?? req.tokenEndpoint.href, nowMs));
   }
   const res = await oauthRequest(dispatcher, req.tokenEndpoint, 'token endpoint', { method: 'POST', headers, body: form.toString() });
   const origin = safeOrigin(req.tokenEndpoint);
