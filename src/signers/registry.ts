@@ -47,14 +47,15 @@ export function configureSigner(explicit: string | undefined, input: SignerInput
     chosen = (claims.find(([, c]) => c === 'strong') ?? claims.find(([, c]) => c === 'weak'))?.[0] ?? 'none';
   }
   const kind = kindOf(chosen);
-  const config = kind === undefined ? { kind: 'none' as const } : kind.configure(input);
+  // Conflicts first: "a bearer token and SigV4 both need Authorization" is the real problem
+  // even when the SigV4 settings are incomplete too.
   const facts = { kind: chosen, ownsAuthorization: kind?.ownsAuthorization ?? false };
   for (const other of SIGNER_KINDS) {
     if (other.kind === chosen) continue;
     const problem = other.unused?.(input, facts);
     if (problem !== undefined) throw problem;
   }
-  return config as SignerConfig;
+  return (kind === undefined ? { kind: 'none' } : kind.configure(input)) as SignerConfig;
 }
 
 /** Why a user header may not be sent next to the chosen signer, if it may not. */
