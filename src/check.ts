@@ -51,7 +51,8 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
       send({ id, method, params });
     });
 
-  const how = config.sigv4 ? `sigv4 ${config.sigv4.service}/${config.sigv4.region}${config.sigv4.assumeRole ? ` as ${config.sigv4.assumeRole.roleArn}` : ''}` : config.signer;
+  const { auth } = config;
+  const how = auth.kind === 'sigv4' ? `sigv4 ${auth.service}/${auth.region}${auth.assumeRole ? ` as ${auth.assumeRole.roleArn}` : ''}` : auth.kind;
   print(`mcp-signing-proxy ${version} check: ${safeUrl(config.endpoint)} (signer: ${how}${config.tls.clientCert || config.tls.clientPfx ? ', mTLS' : ''})`);
   let ok = false;
   const init = await call(1, 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-signing-proxy-check', version } });

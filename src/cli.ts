@@ -7,6 +7,7 @@ import { auditIdentity } from './audit/audit-identity.js';
 import { leastPrivilegeHooks, type LeastPrivilege } from './least-privilege.js';
 import { Relay } from './proxy.js';
 import { buildSignerChain } from './signers/build-chain.js';
+import { describeSigner, registerConfiguredSecrets } from './signers/registry.js';
 import { LineFramer } from './stdio/line-framer.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
 import { createDispatcher } from './transport/dispatcher.js';
@@ -32,14 +33,7 @@ function logStartup(log: Logger, config: Config): void {
       transport: config.transport,
       signer: config.signer,
       headers: config.headers.map(([name]) => name),
-      bearer: config.bearer && (config.bearer.tokenFile !== undefined ? `file ${config.bearer.tokenFile}` : 'env MCP_BEARER_TOKEN'),
-      sigv4: config.sigv4 && {
-        service: config.sigv4.service,
-        region: config.sigv4.region,
-        profile: config.sigv4.profile,
-        roleArn: config.sigv4.assumeRole?.roleArn,
-        roleSessionName: config.sigv4.assumeRole?.sessionName,
-      },
+      ...describeSigner(config.auth),
       tls: {
         clientCert: config.tls.clientCert ?? config.tls.clientPfx,
         caCert: config.tls.caCert,
@@ -59,7 +53,8 @@ function logStartup(log: Logger, config: Config): void {
 export async function run(config: Config, check: boolean): Promise<void> {
   // Before the first log line, which prints the endpoint URL: a configured secret may sit in
   // its path. Secrets read later (token files, helper output, proxy URL) register themselves.
-  for (const value of [config.bearer?.token, ...config.headers.map(([, v]) => v)]) registerSecret(value);
+  registerConfiguredSecrets(config.auth);
+  for (const [, value] of config.headers) registerSecret(value);
   let log: Logger;
   try {
     log = createLogger(config.log.level, config.log.file);
@@ -73,7 +68,7 @@ export async function run(config: Config, check: boolean): Promise<void> {
   try {
     const tls: { identity?: ClientIdentitySource } = {};
     const dispatcher = createDispatcher(config, log, tls);
-    const signers = await buildSignerChain(config, log);
+    const signers = await buildSignerChain(config, log, dispatcher);
     http = new HttpClient({
       dispatcher,
       signers,

@@ -36,8 +36,9 @@ async function main(): Promise<void> {
     if (config.acceptTools !== undefined && config.pinTools !== undefined) {
       const [{ acceptTools }, { pinKey }] = await Promise.all([import('./pinning/accept-tools.js'), import('./pinning/pin-key.js')]);
       // As the relay does before its first log line: the key masks a secret in the URL path.
-      const { registerSecret } = await import('./logging/safe-url.js');
-      for (const value of [config.bearer?.token, ...config.headers.map(([, v]) => v)]) registerSecret(value);
+      const [{ registerSecret }, { registerConfiguredSecrets }] = await Promise.all([import('./logging/safe-url.js'), import('./signers/registry.js')]);
+      registerConfiguredSecrets(config.auth);
+      for (const [, value] of config.headers) registerSecret(value);
       const endpoint = pinKey(config.endpoint);
       for (const name of await acceptTools(config.pinTools, endpoint, config.acceptTools)) process.stdout.write(`accepted tool "${name}" for ${endpoint} in ${config.pinTools}\n`);
       return;

@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.js';
+import { signerOf, type Config } from '../config/config.js';
 import type { Signer } from '../signers/signer.js';
 import type { ClientIdentitySource } from '../tls/identity-source.js';
 
@@ -8,7 +8,7 @@ import type { ClientIdentitySource } from '../tls/identity-source.js';
  * assumed and its session name, and the client certificate's subject and fingerprint.
  */
 export function auditIdentity(config: Config, signers: readonly Signer[], tls: ClientIdentitySource | undefined): () => Record<string, string> {
-  const role = config.sigv4?.assumeRole;
+  const role = signerOf(config, 'sigv4')?.assumeRole;
   return () => {
     const out: Record<string, string> = {};
     for (const s of signers) Object.assign(out, s.identity?.());

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../errors.js';
+import { SIGNER_ENV_ONLY, SIGNER_NAMES, SIGNER_REFUSED_FLAGS, SIGNER_SETTINGS } from '../signers/registry.js';
 
 /** Sections of `--help`, in display order. */
-export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'TLS and network', 'Least privilege', 'Relay and logging', 'Other'] as const;
+export const GROUPS = ['Endpoint and signer', 'Headers and tokens', 'AWS SigV4', 'OAuth', 'TLS and network', 'Least privilege', 'Relay and logging', 'Other'] as const;
 type Group = (typeof GROUPS)[number];
 
 /**
@@ -35,22 +36,15 @@ export interface Setting {
 
 export const SETTINGS = [
   { name: 'endpoint', type: 'string', value: 'URL', env: ['MCP_ENDPOINT'], help: 'remote MCP endpoint; also the first argument', group: 'Endpoint and signer' },
-  { name: 'signer', type: 'string', value: 'none|bearer|sigv4|auto', env: ['MCP_SIGNER'], default: 'auto', help: 'auto: sigv4 for AWS URLs, --service or a role ARN; bearer when a token is set; else none', group: 'Endpoint and signer' },
+  { name: 'signer', type: 'string', value: 'KIND', env: ['MCP_SIGNER'], default: 'auto', help: `${[...SIGNER_NAMES, 'auto'].join(', ')}; auto: sigv4 for AWS URLs, --service or a role ARN; oauth-client-credentials when a client id and a secret or key are set; bearer when a token is set; else none`, group: 'Endpoint and signer' },
+  { name: 'signer-module', type: 'string', value: 'PATH', env: ['MCP_SIGNER_MODULE'], help: 'ES module exporting sign(request, ctx) (and optionally onAuthFailure); runs last in the chain, after the signer above', group: 'Endpoint and signer' },
   { name: 'transport', type: 'string', value: 'auto|streamable-http|sse', env: ['MCP_TRANSPORT'], default: 'auto', help: 'auto: Streamable HTTP, legacy HTTP+SSE when the server answers initialize with 400/404/405; mcp-remote\'s http-first, sse-first, http-only, sse-only are accepted', group: 'Endpoint and signer' },
   { name: 'header', type: 'string', short: 'H', multiple: true, value: '"Name: value"', env: ['MCP_HEADERS'], help: 'static header, repeatable; Name=value also accepted; ${VAR} and ${VAR:-default} are expanded; MCP_HEADERS holds one per line', group: 'Headers and tokens' },
   { name: 'header-file', type: 'string', value: 'PATH', env: ['MCP_HEADER_FILE'], help: 'file of "Name: value" lines', group: 'Headers and tokens' },
   { name: 'headers-helper', type: 'string', value: 'CMD', env: ['MCP_HEADERS_HELPER'], help: 'command printing a JSON object of headers (or "Name: value" lines); run through the shell without stdin', group: 'Headers and tokens' },
   { name: 'headers-helper-ttl', type: 'string', value: 'SECONDS', env: ['MCP_HEADERS_HELPER_TTL'], default: '300', help: 'run the helper again after this long (and on 401/403)', group: 'Headers and tokens' },
   { name: 'headers-helper-timeout', type: 'string', value: 'SECONDS', env: ['MCP_HEADERS_HELPER_TIMEOUT'], default: '10', help: 'longest a helper run may take', group: 'Headers and tokens' },
-  { name: 'bearer-token-file', type: 'string', value: 'PATH', env: ['MCP_BEARER_TOKEN_FILE'], help: 'bearer token file, re-read when it changes', group: 'Headers and tokens' },
-  { name: 'service', type: 'string', value: 'NAME', env: ['MCP_SIGV4_SERVICE'], help: 'SigV4 signing service; inferred for API Gateway (execute-api), Lambda URLs (lambda), AgentCore (bedrock-agentcore) and *.api.aws', group: 'AWS SigV4' },
-  { name: 'region', type: 'string', value: 'REGION', env: ['AWS_REGION', 'AWS_DEFAULT_REGION'], help: 'signing region; order: this flag, the URL, AWS_REGION, AWS_DEFAULT_REGION, the AWS profile region', group: 'AWS SigV4' },
-  { name: 'profile', type: 'string', value: 'NAME', env: ['AWS_PROFILE'], help: 'AWS profile for the default credential chain', group: 'AWS SigV4' },
-  { name: 'role-arn', type: 'string', value: 'ARN', env: ['ASSUME_ROLE_ARN'], help: 'role to assume with STS', group: 'AWS SigV4' },
-  { name: 'role-session-name', type: 'string', value: 'NAME', env: ['ASSUME_ROLE_SESSION_NAME'], default: 'mcp-signing-proxy-<user>', help: 'STS session name', group: 'AWS SigV4' },
-  { name: 'external-id', type: 'string', value: 'ID', env: ['ASSUME_ROLE_EXTERNAL_ID'], help: "External ID the role's trust policy asks for", group: 'AWS SigV4' },
-  { name: 'role-duration', type: 'string', value: 'SECONDS', env: ['ASSUME_ROLE_DURATION_SECONDS'], default: '3600', help: 'session length, 900..43200', group: 'AWS SigV4' },
-  { name: 'sts-region', type: 'string', value: 'REGION', env: ['ASSUME_ROLE_STS_REGION'], default: 'the signing region', help: 'region of the STS endpoint (AWS_ENDPOINT_URL_STS overrides the URL)', group: 'AWS SigV4' },
+  ...SIGNER_SETTINGS,
   { name: 'client-cert', type: 'string', value: 'PATH', env: ['MCP_CLIENT_CERT'], help: 'PEM client certificate (mTLS); falls back to CLAUDE_CODE_CLIENT_CERT', group: 'TLS and network' },
   { name: 'client-key', type: 'string', value: 'PATH', env: ['MCP_CLIENT_KEY'], help: 'PEM private key of the client certificate; falls back to CLAUDE_CODE_CLIENT_KEY', group: 'TLS and network' },
   { name: 'client-pfx', type: 'string', value: 'PATH', env: ['MCP_CLIENT_PFX'], help: 'PKCS#12 bundle instead of certificate and key', group: 'TLS and network' },
@@ -92,8 +86,7 @@ export const SETTINGS = [
  * the name of the same setting in a config file, where a secret must be a ${VAR} reference.
  */
 export const ENV_ONLY: ReadonlyArray<{ readonly env: string; readonly key?: string; readonly help: string; readonly group: Group }> = [
-  { env: 'MCP_BEARER_TOKEN', key: 'bearer-token', help: 'bearer token (secrets never go on the command line)', group: 'Headers and tokens' },
-  { env: 'AWS_ENDPOINT_URL_STS', help: 'STS endpoint URL (VPC endpoints)', group: 'AWS SigV4' },
+  ...SIGNER_ENV_ONLY,
   { env: 'MCP_CLIENT_KEY_PASSPHRASE', key: 'client-key-passphrase', help: 'passphrase of the client key or PFX; falls back to CLAUDE_CODE_CLIENT_KEY_PASSPHRASE', group: 'TLS and network' },
 ];
 
@@ -115,11 +108,9 @@ const OPTIONS: ParseOptions = Object.fromEntries(
 
 /** Flags that look like they take a secret: refused, because argv is world-readable (ps). */
 const SECRET_FLAGS: Record<string, string> = {
-  '--bearer-token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
-  '--token': 'set MCP_BEARER_TOKEN in the env, or use --bearer-token-file PATH',
+  ...SIGNER_REFUSED_FLAGS,
   '--client-key-passphrase': 'set MCP_CLIENT_KEY_PASSPHRASE in the env',
   '--passphrase': 'set MCP_CLIENT_KEY_PASSPHRASE in the env',
-  '--aws-secret-access-key': 'use a profile (--profile) or the AWS_* env variables',
 };
 
 export function parseCliArgs(argv: readonly string[]): CliArgs {

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { ConfigError } from '../errors.js';
-import { inferAwsEndpoint, looksLikeAwsHost } from '../signers/aws-endpoint.js';
-import { profileRegion } from './aws-profile-region.js';
 import { headerProblem, parseHeaderLines, type HeaderPair } from './headers.js';
 import { auditConfig, type AuditConfig } from './audit-config.js';
 import { splitList } from '../policy/glob.js';
 import { policyConfig } from './policy-config.js';
-import type { CliArgs } from './args.js';
+import { camel, type CliArgs } from './args.js';
+import { configureSigner, type SignerConfig, type SignerKind } from '../signers/registry.js';
+import type { SignerInput } from '../signers/kind.js';
+import { env, isLoopback, positiveInt, truthy, type Env } from './values.js';
 import type { PolicyConfig } from '../policy/policy.js';
 import type { TransportMode } from '../transport/create-transport.js';
 
-export type SignerKind = 'none' | 'bearer' | 'sigv4';
+export type { SignerKind } from '../signers/registry.js';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export interface SigV4Config {
@@ -51,13 +51,16 @@ export interface Config {
   readonly endpoint: URL;
   /** Which wire protocol to speak, or how to find out (README "Protocols"). */
   readonly transport: TransportMode;
+  /** The chosen signer kind (`auth.kind`). */
   readonly signer: SignerKind;
+  /** The chosen signer's settings, one branch per kind (src/signers/registry.ts); secrets as sources. */
+  readonly auth: SignerConfig;
+  /** --signer-module: the user's own signer, run last (README "Your own signer"). */
+  readonly signerModule: string | undefined;
   /** Static headers, already expanded, in the order given. */
   readonly headers: readonly HeaderPair[];
   /** A command whose output is headers (Claude Code's headersHelper), re-run after the TTL. */
   readonly headersHelper: HeadersHelperConfig | undefined;
-  readonly bearer: { readonly token: string | undefined; readonly tokenFile: string | undefined } | undefined;
-  readonly sigv4: SigV4Config | undefined;
   readonly tls: TlsConfig;
   readonly network: {
     readonly allowHttp: boolean;
@@ -79,33 +82,9 @@ export interface Config {
   readonly log: { readonly level: LogLevel; readonly file: string | undefined };
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 32;
-
-/** An env value, with empty strings treated as unset (hosts often template "" in). */
-function env(e: Env, name: string): string | undefined {
-  const v = e[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function truthy(v: string | undefined): boolean {
-  return v !== undefined && /^(1|true|yes|on)$/i.test(v);
-}
-
-function positiveInt(value: string, what: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${what} must be a whole number, got "${value}"`, `set it to a number between ${min} and ${max}`);
-  const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(`${what} must be between ${min} and ${max}, got ${n}`, `set it to a number between ${min} and ${max}`);
-  return n;
-}
-
-function isLoopback(url: URL): boolean {
-  const h = url.hostname;
-  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 function parseEndpoint(raw: string | undefined, allowHttp: boolean): URL {
   if (raw === undefined) {
@@ -160,20 +139,6 @@ function transportMode(raw: string | undefined): TransportMode {
   return mode;
 }
 
-/** Stable, valid default: [\w+=,.@-], 2–64 chars (STS AssumeRole RoleSessionName). */
-export function defaultRoleSessionName(user: string | undefined): string {
-  const clean = (user ?? 'user').replace(/[^\w+=,.@-]/g, '-');
-  return `mcp-signing-proxy-${clean}`.slice(0, 64);
-}
-
-function currentUser(e: Env): string | undefined {
-  try {
-    return userInfo().username;
-  } catch {
-    return env(e, 'USER') ?? env(e, 'USERNAME');
-  }
-}
-
 function readHeaderSources(args: CliArgs, e: Env): HeaderPair[] {
   const pairs: HeaderPair[] = [];
   const mcpHeaders = env(e, 'MCP_HEADERS');
@@ -197,73 +162,6 @@ function checkHeaders(headers: readonly HeaderPair[], signer: SignerKind): void 
     const problem = headerProblem(name, signer);
     if (problem !== undefined) throw new ConfigError(`${problem.message} (--header / MCP_HEADERS / header file)`, problem.hint);
   }
-}
-
-function pickSigner(args: CliArgs, e: Env, endpoint: URL, hasToken: boolean, roleArn: string | undefined): SignerKind {
-  const explicit = args.signer ?? env(e, 'MCP_SIGNER');
-  if (explicit !== undefined && explicit !== 'auto') {
-    if (explicit !== 'none' && explicit !== 'bearer' && explicit !== 'sigv4') {
-      throw new ConfigError(`--signer / MCP_SIGNER must be none, bearer, sigv4 or auto (got "${explicit}")`, 'pick one of none, bearer, sigv4, auto');
-    }
-    return explicit;
-  }
-  // DESIGN.md: auto = sigv4 if a role ARN is set or the URL is an AWS endpoint; bearer if a
-  // token is set; else none.
-  if (roleArn !== undefined || (inferAwsEndpoint(endpoint) !== undefined && !hasToken)) return 'sigv4';
-  if (args.service !== undefined || env(e, 'MCP_SIGV4_SERVICE') !== undefined) return 'sigv4';
-  if (hasToken) return 'bearer';
-  return 'none';
-}
-
-function sigv4Config(args: CliArgs, e: Env, endpoint: URL, roleArn: string | undefined): SigV4Config {
-  const guess = inferAwsEndpoint(endpoint);
-  const service = args.service ?? env(e, 'MCP_SIGV4_SERVICE') ?? guess?.service;
-  if (service === undefined) {
-    const aws = looksLikeAwsHost(endpoint);
-    throw new ConfigError(
-      `cannot tell the SigV4 service for ${endpoint.hostname}${aws ? '' : ' (custom domain)'}`,
-      'add --service NAME or MCP_SIGV4_SERVICE (execute-api for API Gateway, lambda for function URLs, bedrock-agentcore for AgentCore)',
-    );
-  }
-  if (!/^[a-z0-9-]+$/.test(service)) throw new ConfigError(`--service / MCP_SIGV4_SERVICE "${service}" is not a service name`, 'use a lower-case name such as execute-api');
-  const profile = args.profile ?? env(e, 'AWS_PROFILE');
-  // Region precedence (README, configuration table): --region › URL › AWS_REGION ›
-  // AWS_DEFAULT_REGION (the JS SDK ignores it, so we read it ourselves) › the profile's
-  // `region`, the fallback of the AWS CLI and SDKs.
-  let region = args.region ?? guess?.region ?? env(e, 'AWS_REGION') ?? env(e, 'AWS_DEFAULT_REGION');
-  if (region === undefined) {
-    const lookup = profileRegion(profile ?? 'default', e);
-    region = lookup.region;
-    if (region === undefined) {
-      throw new ConfigError(
-        `cannot tell the AWS region for ${endpoint.hostname}: no --region, AWS_REGION, AWS_DEFAULT_REGION, or region in profile "${lookup.profile}" of ${lookup.configFile}`,
-        `add --region REGION or set AWS_REGION, or add region = REGION to the profile (aws configure set region REGION --profile ${lookup.profile})`,
-      );
-    }
-  }
-  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`region "${region}" is not a region name`, 'use a name such as us-east-1');
-  let assumeRole: AssumeRoleConfig | undefined;
-  if (roleArn !== undefined) {
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/.test(roleArn)) {
-      // Quoted only when it looks like an ARN: a key pasted into the wrong variable must not
-      // be echoed into the host's (and the model's) view.
-      const shown = /^arn:[\w:/+=,.@-]{0,200}$/.test(roleArn) ? ` "${roleArn}"` : '';
-      throw new ConfigError(`--role-arn / ASSUME_ROLE_ARN${shown} is not an IAM role ARN`, 'use arn:aws:iam::<account-id>:role/<name>');
-    }
-    const sessionName = args.roleSessionName ?? env(e, 'ASSUME_ROLE_SESSION_NAME') ?? defaultRoleSessionName(currentUser(e));
-    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-      throw new ConfigError('--role-session-name / ASSUME_ROLE_SESSION_NAME must be 2–64 characters of letters, digits and +=,.@_-', 'pick a shorter name without spaces');
-    }
-    const durationRaw = args.roleDuration ?? env(e, 'ASSUME_ROLE_DURATION_SECONDS');
-    const durationSeconds = durationRaw === undefined ? 3600 : positiveInt(durationRaw, '--role-duration / ASSUME_ROLE_DURATION_SECONDS', 900, 43200);
-    const externalId = args.externalId ?? env(e, 'ASSUME_ROLE_EXTERNAL_ID');
-    if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
-      throw new ConfigError('--external-id / ASSUME_ROLE_EXTERNAL_ID has characters STS does not accept', 'use letters, digits and +=,.@:/-');
-    }
-    const stsRegion = args.stsRegion ?? env(e, 'ASSUME_ROLE_STS_REGION') ?? region;
-    assumeRole = { roleArn, sessionName, externalId, durationSeconds, stsRegion };
-  }
-  return { service, region, profile, assumeRole };
 }
 
 function tlsConfig(args: CliArgs, e: Env): TlsConfig {
@@ -294,24 +192,18 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
   const allowHttp = args.allowHttp || truthy(env(e, 'MCP_ALLOW_HTTP'));
   const endpoint = parseEndpoint(args.endpoint ?? env(e, 'MCP_ENDPOINT'), allowHttp);
 
-  const tokenFile = args.bearerTokenFile ?? env(e, 'MCP_BEARER_TOKEN_FILE');
-  const token = env(e, 'MCP_BEARER_TOKEN');
-  const roleArn = args.roleArn ?? env(e, 'ASSUME_ROLE_ARN');
-  const signer = pickSigner(args, e, endpoint, token !== undefined || tokenFile !== undefined, roleArn);
-
-  let bearer: Config['bearer'];
-  if (signer === 'bearer') {
-    if (token === undefined && tokenFile === undefined) {
-      throw new ConfigError('--signer bearer needs a token', 'set MCP_BEARER_TOKEN, or MCP_BEARER_TOKEN_FILE / --bearer-token-file PATH');
-    }
-    bearer = { token: tokenFile === undefined ? token : undefined, tokenFile };
-  } else if (signer === 'sigv4' && (token !== undefined || tokenFile !== undefined)) {
-    throw new ConfigError('a bearer token and SigV4 both need the Authorization header', 'unset MCP_BEARER_TOKEN/MCP_BEARER_TOKEN_FILE, or choose --signer bearer');
-  }
-  const sigv4 = signer === 'sigv4' ? sigv4Config(args, e, endpoint, roleArn) : undefined;
-  if (signer !== 'sigv4' && roleArn !== undefined) {
-    throw new ConfigError(`ASSUME_ROLE_ARN / --role-arn only works with --signer sigv4 (signer is ${signer})`, 'remove --signer, or unset ASSUME_ROLE_ARN');
-  }
+  const input: SignerInput = {
+    endpoint,
+    allowHttp,
+    flag: (name) => {
+      const v = (args as unknown as Record<string, unknown>)[camel(name)];
+      return typeof v === 'string' ? v : undefined;
+    },
+    env: (name) => env(e, name),
+    rawEnv: e,
+  };
+  const auth = configureSigner(args.signer ?? env(e, 'MCP_SIGNER'), input);
+  const signer = auth.kind;
 
   const headers = readHeaderSources(args, e);
   checkHeaders(headers, signer);
@@ -354,10 +246,10 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     endpoint,
     transport: transportMode(args.transport ?? env(e, 'MCP_TRANSPORT')),
     signer,
+    auth: Object.freeze(auth),
+    signerModule: args.signerModule ?? env(e, 'MCP_SIGNER_MODULE'),
     headers: Object.freeze(headers),
     headersHelper,
-    bearer,
-    sigv4,
     tls: tlsConfig(args, e),
     network: { allowHttp, envProxy: !(args.noEnvProxy || truthy(env(e, 'MCP_NO_ENV_PROXY'))), connectTimeoutMs, maxConnections },
     maxLineBytes,
@@ -368,4 +260,9 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
     maxResponseBytes,
     log: { level, file: args.logFile ?? env(e, 'MCP_LOG_FILE') },
   });
+}
+
+/** The chosen signer's settings when it is of `kind`, else undefined. */
+export function signerOf<K extends SignerKind>(config: Config, kind: K): Extract<SignerConfig, { kind: K }> | undefined {
+  return config.auth.kind === kind ? (config.auth as Extract<SignerConfig, { kind: K }>) : undefined;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { signerHeaderProblem, type SignerKind } from '../signers/registry.js';
 
 /** [lower-cased name, value] */
 export type HeaderPair = readonly [string, string];
@@ -60,18 +61,9 @@ const RESERVED_HEADERS = new Set([
  * Why a user-supplied header (static or from the headers helper) may not be sent, if it may
  * not. Only the lower-cased name is looked at; values never appear in messages.
  */
-export function headerProblem(name: string, signer: 'none' | 'bearer' | 'sigv4'): { message: string; hint: string } | undefined {
+export function headerProblem(name: string, signer: SignerKind): { message: string; hint: string } | undefined {
   if (RESERVED_HEADERS.has(name)) return { message: `header "${name}" is managed by the proxy`, hint: `remove the "${name}" header` };
-  if (name === 'authorization' && signer !== 'none') {
-    return {
-      message: `an "authorization" header conflicts with the ${signer} signer`,
-      hint: signer === 'bearer' ? 'use MCP_BEARER_TOKEN alone, or the header alone with --signer none' : 'remove the authorization header: SigV4 writes it',
-    };
-  }
-  if (signer === 'sigv4' && name.startsWith('x-amz-') && name !== 'x-amz-target') {
-    return { message: `header "${name}" is written by the SigV4 signer`, hint: `remove the "${name}" header` };
-  }
-  return undefined;
+  return signerHeaderProblem(name, signer);
 }
 
 /** A header name is an RFC 9110 token. */

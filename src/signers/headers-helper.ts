@@ -43,7 +43,7 @@ process.once('exit', () => {
 
 /** Our own secrets are not the helper's business; the rest of the environment is. */
 function helperEnv(endpoint: URL): NodeJS.ProcessEnv {
-  const { MCP_BEARER_TOKEN: _token, MCP_CLIENT_KEY_PASSPHRASE: _pass, CLAUDE_CODE_CLIENT_KEY_PASSPHRASE: _ccPass, ...rest } = process.env;
+  const { MCP_BEARER_TOKEN: _token, MCP_OAUTH_CLIENT_SECRET: _oauth, MCP_CLIENT_KEY_PASSPHRASE: _pass, CLAUDE_CODE_CLIENT_KEY_PASSPHRASE: _ccPass, ...rest } = process.env;
   return { ...rest, MCP_ENDPOINT: `${endpoint.origin}${endpoint.pathname}` };
 }
 

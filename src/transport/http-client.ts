@@ -12,6 +12,7 @@ import { readBody } from './read-body.js';
 import { DECODED_CEILING, type MessageCap } from './response-cap.js';
 import { describeNetworkError, isResetBeforeResponse } from './network-errors.js';
 import { CONNECT_RETRY_MS, isTransientStatus, MAX_RETRY_AFTER_MS, retryRules, TRANSIENT_RETRY_MS, type RetryReason } from './retry-rules.js';
+import { cloudflareAccessPage, cloudflareAccessRedirect, oauthChallenge } from './auth-hints.js';
 import { request, type Dispatcher, type ResponseData } from './undici.js';
 
 export interface HttpClientOptions {
@@ -226,7 +227,19 @@ export class HttpClient {
           this.#logger.info({ status: res.status }, 'credentials rejected; retrying once with refreshed signing');
           continue;
         }
-        throw verdict?.error ?? unauthorizedError(res.status, this.#signers.length > 0, this.#clientCertificate);
+        throw (
+          verdict?.error ??
+          oauthChallenge(res.status, failure.headers, req.url) ??
+          cloudflareAccessPage(res.status, failure.headers, failure.bodyText) ??
+          unauthorizedError(res.status, this.#signers.length > 0, this.#clientCertificate)
+        );
+      }
+      if (res.ok && /^\s*text\/html\b/i.test(res.header('content-type') ?? '')) {
+        const page = cloudflareAccessPage(res.status, res.headerRecord(), '');
+        if (page !== undefined) {
+          res.discard();
+          throw page;
+        }
       }
       if (res.ok && res.unsupportedEncoding !== undefined) {
         res.discard();
@@ -291,7 +304,7 @@ function unauthorizedError(status: number, credentialsSent: boolean, clientCerti
   }
   return new UpstreamHttpError('ESP_UPSTREAM_AUTH', `the server rejected the request as unauthorized (HTTP ${status}); no credentials are configured, so the proxy sent no Authorization or other credential header (signer none, no --header, no headers helper)`, {
     httpStatus: status,
-    hint: 'set MCP_BEARER_TOKEN or MCP_BEARER_TOKEN_FILE for a bearer token, --header "Name: value" / MCP_HEADERS for an API key, or --signer sigv4 for an AWS IAM endpoint, in the "env" block or args of this MCP server\'s configuration',
+    hint: 'set MCP_BEARER_TOKEN or MCP_BEARER_TOKEN_FILE for a bearer token, --header "Name: value" / MCP_HEADERS for an API key, --oauth-client-id with MCP_OAUTH_CLIENT_SECRET for OAuth client credentials, or --signer sigv4 for an AWS IAM endpoint, in the "env" block or args of this MCP server\'s configuration',
   });
 }
 
@@ -301,6 +314,8 @@ function redirectError(res: UpstreamResponse, from: URL): UpstreamHttpError {
   if (location !== undefined) {
     try {
       const to = new URL(location, from);
+      const access = cloudflareAccessRedirect(res.status, to);
+      if (access !== undefined) return access;
       // Same origin: the path may carry a key (and the query a signature), so it is printed
       // masked like every URL; another origin by its origin alone.
       target = to.origin === from.origin ? safeUrl(to) : `another origin (${safeOrigin(to)})`;

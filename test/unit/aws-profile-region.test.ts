@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/config/args.js';
 import { profileRegion } from '../../src/config/aws-profile-region.js';
-import { normalizeConfig } from '../../src/config/config.js';
+import { normalizeConfig, signerOf } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 let home: string;
@@ -26,7 +26,7 @@ const region = (profile: string) => profileRegion(profile, env).region;
 
 /** The signing region a custom-domain endpoint gets (nothing in the URL). */
 function signingRegion(argv: string[] = [], extra: Record<string, string> = {}): string | undefined {
-  return normalizeConfig(parseCliArgs(['https://mcp.corp.example/mcp', '--service', 'execute-api', ...argv]), { ...env, ...extra }).sigv4?.region;
+  return signerOf(normalizeConfig(parseCliArgs(['https://mcp.corp.example/mcp', '--service', 'execute-api', ...argv]), { ...env, ...extra }), 'sigv4')?.region;
 }
 
 describe('profile region in the signing-region order', () => {
@@ -45,7 +45,7 @@ describe('profile region in the signing-region order', () => {
     expect(signingRegion([], { ...p, AWS_REGION: 'ca-central-1' })).toBe('ca-central-1');
     expect(signingRegion([], { ...p, AWS_DEFAULT_REGION: 'sa-east-1' })).toBe('sa-east-1');
     const url = normalizeConfig(parseCliArgs(['https://abc.execute-api.us-east-2.amazonaws.com/prod/mcp']), { ...env, ...p });
-    expect(url.sigv4?.region).toBe('us-east-2');
+    expect(signerOf(url, 'sigv4')?.region).toBe('us-east-2');
   });
   it('~/.aws/config under HOME when AWS_CONFIG_FILE is not set, and "~/" in it is expanded', () => {
     const { AWS_CONFIG_FILE: file, ...rest } = env;

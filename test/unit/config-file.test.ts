@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCliArgs, SETTINGS, type Setting } from '../../src/config/args.js';
 import { closest, editDistance } from '../../src/config/closest.js';
 import { applyConfigFile, FILE_KEYS } from '../../src/config/config-file.js';
-import { normalizeConfig } from '../../src/config/config.js';
+import { normalizeConfig, signerOf } from '../../src/config/config.js';
 import { renderConfig } from '../../src/config/print-config.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -60,7 +60,8 @@ describe('layering: flag › environment › server entry › defaults', () => {
   it('takes the server entry over the defaults, and the defaults otherwise', () => {
     const c = cfg(['--config', twoServers(), '--server', 'prod'], { PROD_TOKEN: 'tok-prod' });
     expect(c.endpoint.href).toBe(PROD);
-    expect(c.bearer).toEqual({ token: 'tok-prod', tokenFile: undefined });
+    expect(signerOf(c, 'bearer')?.token?.reveal()).toBe('tok-prod');
+    expect(signerOf(c, 'bearer')?.tokenFile).toBeUndefined();
     expect(c.log.level).toBe('error');
     expect(c.network.connectTimeoutMs).toBe(7000);
     expect(c.headers).toEqual([['x-team', 'core']]);
@@ -81,7 +82,7 @@ describe('layering: flag › environment › server entry › defaults', () => {
     expect(cfg(['--config', path, '--server', 'prod'], { PROD_TOKEN: 't', MCP_ENDPOINT: 'https://env.example/mcp' }).endpoint.host).toBe('env.example');
     expect(cfg(['--config', path, '--server', 'prod', 'https://flag.example/mcp'], { PROD_TOKEN: 't', MCP_ENDPOINT: 'https://env.example/mcp' }).endpoint.host).toBe('flag.example');
     // An env-only setting: MCP_BEARER_TOKEN set beats the file's reference (not even expanded).
-    expect(cfg(['--config', path, '--server', 'prod'], { MCP_BEARER_TOKEN: 'from-env' }).bearer?.token).toBe('from-env');
+    expect(signerOf(cfg(['--config', path, '--server', 'prod'], { MCP_BEARER_TOKEN: 'from-env' }), 'bearer')?.token?.reveal()).toBe('from-env');
     // Lists: MCP_HEADERS replaces the file's headers.
     expect(cfg(['--config', path, '--server', 'dev'], { MCP_HEADERS: 'X-From: env' }).headers).toEqual([['x-from', 'env']]);
     // A boolean variable set to 0 beats the file's true.
@@ -92,16 +93,18 @@ describe('layering: flag › environment › server entry › defaults', () => {
     const tokenFile = join(dir, 'token-from-file');
     writeFileSync(tokenFile, 'tok-from-file');
     const path = file({ defaults: { endpoint: 'https://mcp.example.com/mcp', 'bearer-token-file': tokenFile } });
-    expect(cfg(['--config', path]).bearer).toEqual({ token: undefined, tokenFile });
-    expect(cfg(['--config', path], { MCP_BEARER_TOKEN: 'from-env' }).bearer).toEqual({ token: 'from-env', tokenFile: undefined });
+    expect(signerOf(cfg(['--config', path]), 'bearer')?.tokenFile).toBe(tokenFile);
+    const fromEnv = signerOf(cfg(['--config', path], { MCP_BEARER_TOKEN: 'from-env' }), 'bearer');
+    expect(fromEnv?.tokenFile).toBeUndefined();
+    expect(fromEnv?.token?.reveal()).toBe('from-env');
     const l = layered(['--config', path], { MCP_BEARER_TOKEN: 'from-env' });
     expect(l.settings.find((s) => s.key.name === 'bearer-token-file')?.source).toBe('unset (env MCP_BEARER_TOKEN wins)');
   });
 
   it('any of a setting\'s variables beats the file (region: AWS_REGION or AWS_DEFAULT_REGION)', () => {
     const path = file({ servers: { s: { endpoint: 'https://mcp.corp.example/mcp', service: 'execute-api', region: 'eu-west-1' } } });
-    expect(cfg(['--config', path, '--server', 's']).sigv4?.region).toBe('eu-west-1');
-    expect(cfg(['--config', path, '--server', 's'], { AWS_DEFAULT_REGION: 'us-west-2' }).sigv4?.region).toBe('us-west-2');
+    expect(signerOf(cfg(['--config', path, '--server', 's']), 'sigv4')?.region).toBe('eu-west-1');
+    expect(signerOf(cfg(['--config', path, '--server', 's'], { AWS_DEFAULT_REGION: 'us-west-2' }), 'sigv4')?.region).toBe('us-west-2');
   });
 
   it('reports each source', () => {
@@ -126,7 +129,7 @@ describe('layering: flag › environment › server entry › defaults', () => {
     const path = file({ defaults: { endpoint: DEV, 'log-file': 'logs/proxy.log', 'bearer-token-file': '/abs/token' } });
     const c = cfg(['--config', path]);
     expect(c.log.file).toBe(join(dir, 'logs/proxy.log'));
-    expect(c.bearer?.tokenFile).toBe('/abs/token');
+    expect(signerOf(c, 'bearer')?.tokenFile).toBe('/abs/token');
   });
 
   it('without a config file, nothing changes', () => {
@@ -237,10 +240,10 @@ describe('the README example', () => {
     const section = readme.slice(readme.indexOf('\n## Config file'));
     const path = file(/```json\n([\s\S]*?)\n```/.exec(section)?.[1] as string);
     const prod = cfg(['--config', path, '--server', 'prod']);
-    expect(prod.sigv4).toMatchObject({ service: 'execute-api', region: 'eu-west-1', profile: 'prod', assumeRole: { roleArn: 'arn:aws:iam::123456789012:role/mcp-read-only' } });
+    expect(signerOf(prod, 'sigv4')).toMatchObject({ service: 'execute-api', region: 'eu-west-1', profile: 'prod', assumeRole: { roleArn: 'arn:aws:iam::123456789012:role/mcp-read-only' } });
     expect(prod.log).toEqual({ level: 'warn', file: join(dir, 'logs/prod-proxy.log') });
     const dev = cfg(['--config', path, '--server', 'dev'], { DEV_MCP_TOKEN: 'd' });
-    expect(dev.bearer?.token).toBe('d');
+    expect(signerOf(dev, 'bearer')?.token?.reveal()).toBe('d');
     expect(dev.headers).toEqual([['x-team', 'payments'], ['x-debug', '1']]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/config/args.js';
-import { defaultRoleSessionName, normalizeConfig } from '../../src/config/config.js';
+import { normalizeConfig, signerOf } from '../../src/config/config.js';
+import { defaultRoleSessionName } from '../../src/signers/kinds/sigv4.js';
 import { ConfigError } from '../../src/errors.js';
 import { inferAwsEndpoint } from '../../src/signers/aws-endpoint.js';
 
@@ -50,22 +51,22 @@ describe('signer selection (auto)', () => {
   it('sigv4 for AWS endpoints', () => {
     const c = cfg(['https://abc123.execute-api.eu-west-1.amazonaws.com/prod/mcp']);
     expect(c.signer).toBe('sigv4');
-    expect(c.sigv4).toMatchObject({ service: 'execute-api', region: 'eu-west-1' });
+    expect(signerOf(c, 'sigv4')).toMatchObject({ service: 'execute-api', region: 'eu-west-1' });
   });
   it('sigv4 when a role is set, with a stable default session name', () => {
     const c = cfg(['https://x.lambda-url.us-east-2.on.aws/'], { ASSUME_ROLE_ARN: 'arn:aws:iam::123456789012:role/mcp-bot' });
-    expect(c.sigv4?.assumeRole).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/mcp-bot', durationSeconds: 3600, stsRegion: 'us-east-2' });
-    expect(c.sigv4?.assumeRole?.sessionName).toMatch(/^mcp-signing-proxy-[\w+=,.@-]+$/);
+    expect(signerOf(c, 'sigv4')?.assumeRole).toMatchObject({ roleArn: 'arn:aws:iam::123456789012:role/mcp-bot', durationSeconds: 3600, stsRegion: 'us-east-2' });
+    expect(signerOf(c, 'sigv4')?.assumeRole?.sessionName).toMatch(/^mcp-signing-proxy-[\w+=,.@-]+$/);
   });
   it('refuses a bearer token together with SigV4', () => {
     expect(configError(['https://x.example/mcp', '--signer', 'sigv4', '--service', 's', '--region', 'r'], { MCP_BEARER_TOKEN: 't' }).message).toMatch(/Authorization/);
   });
   it('flags win over env for region; URL beats AWS_REGION', () => {
-    expect(cfg(['https://x.execute-api.eu-west-1.amazonaws.com/p', '--region', 'us-west-2'], { AWS_REGION: 'ap-south-1' }).sigv4?.region).toBe('us-west-2');
-    expect(cfg(['https://x.execute-api.eu-west-1.amazonaws.com/p'], { AWS_REGION: 'ap-south-1' }).sigv4?.region).toBe('eu-west-1');
+    expect(signerOf(cfg(['https://x.execute-api.eu-west-1.amazonaws.com/p', '--region', 'us-west-2'], { AWS_REGION: 'ap-south-1' }), 'sigv4')?.region).toBe('us-west-2');
+    expect(signerOf(cfg(['https://x.execute-api.eu-west-1.amazonaws.com/p'], { AWS_REGION: 'ap-south-1' }), 'sigv4')?.region).toBe('eu-west-1');
   });
   it('reads AWS_DEFAULT_REGION, which the JS SDK ignores', () => {
-    expect(cfg(['https://mcp.corp.example/mcp', '--service', 'execute-api'], { AWS_DEFAULT_REGION: 'eu-central-1' }).sigv4?.region).toBe('eu-central-1');
+    expect(signerOf(cfg(['https://mcp.corp.example/mcp', '--service', 'execute-api'], { AWS_DEFAULT_REGION: 'eu-central-1' }), 'sigv4')?.region).toBe('eu-central-1');
   });
   it('names the flag to add when service or region cannot be inferred', () => {
     expect(configError(['https://mcp.corp.example/mcp', '--signer', 'sigv4']).hint).toMatch(/--service/);
@@ -151,7 +152,7 @@ describe('inferAwsEndpoint', () => {
     'https://a.b.execute-api.us-east-1.amazonaws.com/p',
   ])('does not guess for %s', (url) => expect(inferAwsEndpoint(new URL(url))).toBeUndefined());
   it("accepts the README's example endpoint without --service or --region", () => {
-    expect(cfg([], { MCP_ENDPOINT: 'https://secure-finance.execute-api.ap-southeast-1.amazonaws.com/prod/mcp', ASSUME_ROLE_ARN: 'arn:aws:iam::123456789012:role/mcp-finance-bot-role' }).sigv4).toMatchObject({
+    expect(signerOf(cfg([], { MCP_ENDPOINT: 'https://secure-finance.execute-api.ap-southeast-1.amazonaws.com/prod/mcp', ASSUME_ROLE_ARN: 'arn:aws:iam::123456789012:role/mcp-finance-bot-role' }), 'sigv4')).toMatchObject({
       service: 'execute-api',
       region: 'ap-southeast-1',
     });

@@ -1,0 +1,205 @@
+/**
+ * A loopback OAuth 2.1 authorization server speaking the real protocol for client
+ * credentials: RFC 8414 metadata, a token endpoint that verifies client_secret_basic,
+ * client_secret_post and private_key_jwt (RFC 7523; the signature checked with node:crypto),
+ * RFC 6749 §5.2 errors, expires_in. `protectResource` wraps a test MCP server
+ * (mcp-server.ts `wrap`) into a resource server that serves RFC 9728 metadata and validates
+ * the tokens: issuer, audience (the RFC 8707 resource), expiry and scope.
+ */
+import { randomBytes, verify, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Handler } from './mcp-server.js';
+
+export interface TestClient {
+  id: string;
+  secret?: string;
+  /** For private_key_jwt. */
+  publicKey?: KeyObject;
+  /** Without the client_credentials grant: unauthorized_client. */
+  noGrant?: boolean;
+  /** Scopes it may ask for; the default grant is all of them. */
+  scopes?: string[];
+}
+
+export interface TokenRequestRecord {
+  headers: http.IncomingHttpHeaders;
+  form: Record<string, string>;
+  /** How the client authenticated, as verified. */
+  method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+}
+
+export interface IssuedTokenRecord {
+  clientId: string;
+  resource: string;
+  scope: string;
+  exp: number;
+}
+
+export interface TestAuthorizationServer {
+  issuer: string;
+  tokenEndpoint: string;
+  requests: TokenRequestRecord[];
+  metadataRequests: string[];
+  tokens: Map<string, IssuedTokenRecord>;
+  /** Forget every token issued so far (the resource server then answers invalid_token). */
+  revokeAll(): void;
+  close(): Promise<void>;
+}
+
+export interface AuthorizationServerOptions {
+  clients: TestClient[];
+  /** token_endpoint_auth_methods_supported; default basic, post and private_key_jwt. */
+  authMethods?: string[];
+  expiresIn?: number;
+  /** Issuer path, e.g. "/tenant1" (RFC 8414 path insertion). */
+  path?: string;
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let s = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (s += c));
+    req.on('end', () => resolve(s));
+  });
+}
+
+/** RFC 7523 §3 checks of a client assertion; returns the client id, or an error text. */
+function verifyAssertion(jwt: string, clients: TestClient[], audiences: string[], seen: Set<string>): string | { error: string } {
+  const [h, p, s] = jwt.split('.');
+  if (h === undefined || p === undefined || s === undefined) return { error: 'not a JWT' };
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string };
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { iss: string; sub: string; aud: string; exp: number; jti: string };
+  const client = clients.find((c) => c.id === claims.iss);
+  if (client?.publicKey === undefined || claims.sub !== claims.iss) return { error: 'unknown issuer' };
+  const key = client.publicKey;
+  const ok =
+    header.alg === 'RS256'
+      ? key.asymmetricKeyType === 'rsa' && verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))
+      : header.alg === 'ES256' && key.asymmetricKeyType === 'ec' && verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+  if (!ok) return { error: 'bad signature' };
+  if (!audiences.includes(claims.aud)) return { error: 'bad audience' };
+  if (claims.exp * 1000 < Date.now()) return { error: 'expired' };
+  if (seen.has(claims.jti)) return { error: 'replayed' };
+  seen.add(claims.jti);
+  return client.id;
+}
+
+export async function startAuthorizationServer(opts: AuthorizationServerOptions): Promise<TestAuthorizationServer> {
+  const requests: TokenRequestRecord[] = [];
+  const metadataRequests: string[] = [];
+  const tokens = new Map<string, IssuedTokenRecord>();
+  const jtis = new Set<string>();
+  const path = opts.path ?? '';
+  let issuer = '';
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', issuer);
+    if (req.method === 'GET' && url.pathname === `/.well-known/oauth-authorization-server${path}`) {
+      metadataRequests.push(url.pathname);
+      json(res, 200, {
+        issuer,
+        token_endpoint: `${issuer}/token`,
+        grant_types_supported: ['client_credentials'],
+        token_endpoint_auth_methods_supported: opts.authMethods ?? ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+      });
+      return;
+    }
+    if (req.method !== 'POST' || url.pathname !== `${path}/token`) {
+      metadataRequests.push(url.pathname);
+      json(res, 404, { error: 'not_found' });
+      return;
+    }
+    const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    let clientId: string | undefined;
+    let method: TokenRequestRecord['method'] = 'none';
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Basic ')) {
+      const [id, secret] = Buffer.from(auth.slice(6), 'base64').toString().split(':').map((v) => decodeURIComponent(v.replace(/\+/g, ' ')));
+      const c = opts.clients.find((x) => x.id === id);
+      if (c?.secret !== undefined && c.secret === secret) clientId = c.id;
+      method = 'client_secret_basic';
+    } else if (form.client_secret !== undefined) {
+      const c = opts.clients.find((x) => x.id === form.client_id);
+      if (c?.secret !== undefined && c.secret === form.client_secret) clientId = c.id;
+      method = 'client_secret_post';
+    } else if (form.client_assertion !== undefined && form.client_assertion_type === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+      const r = verifyAssertion(form.client_assertion, opts.clients, [`${issuer}/token`, issuer], jtis);
+      if (typeof r === 'string' && (form.client_id === undefined || form.client_id === r)) clientId = r;
+      method = 'private_key_jwt';
+    }
+    requests.push({ headers: req.headers, form, method });
+    if (method !== 'none' && opts.authMethods !== undefined && !opts.authMethods.includes(method)) clientId = undefined;
+    if (clientId === undefined) return json(res, 401, { error: 'invalid_client', error_description: `client authentication failed for ${form.client_secret ?? ''}` }, { 'www-authenticate': 'Basic realm="test"' });
+    const client = opts.clients.find((c) => c.id === clientId) as TestClient;
+    if (form.grant_type !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type' });
+    if (client.noGrant) return json(res, 400, { error: 'unauthorized_client' });
+    const allowed = client.scopes ?? ['mcp:read', 'mcp:write'];
+    const asked = form.scope === undefined ? allowed : form.scope.split(' ');
+    if (asked.some((s) => !allowed.includes(s))) return json(res, 400, { error: 'invalid_scope' });
+    if (form.resource === undefined) return json(res, 400, { error: 'invalid_target' });
+    const token = `at-${randomBytes(18).toString('base64url')}`;
+    const expiresIn = opts.expiresIn ?? 3600;
+    tokens.set(token, { clientId, resource: form.resource, scope: asked.join(' '), exp: Date.now() + expiresIn * 1000 });
+    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: asked.join(' ') });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+  return {
+    issuer,
+    tokenEndpoint: `${issuer}/token`,
+    requests,
+    metadataRequests,
+    tokens,
+    revokeAll: () => tokens.clear(),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface ProtectOptions {
+  /** A scope every MCP request needs. */
+  requiredScope?: string;
+  /** Path of the MCP endpoint (for the RFC 9728 well-known location); default /mcp. */
+  mcpPath?: string;
+  /** Leave resource_metadata out of the challenge (clients then try the well-known URI). */
+  noResourceMetadata?: boolean;
+}
+
+/**
+ * The MCP server as an OAuth resource server: RFC 9728 metadata at the well-known location,
+ * RFC 6750 challenges, and token checks (issued by `as`, for this resource, not expired,
+ * with the scope).
+ */
+export function protectResource(as: TestAuthorizationServer, opts: ProtectOptions = {}): (inner: Handler) => Handler {
+  const mcpPath = opts.mcpPath ?? '/mcp';
+  return (inner) => async (req, res, body) => {
+    const origin = `http://${req.headers.host}`;
+    const resource = `${origin}${mcpPath}`;
+    const metadata = `${origin}/.well-known/oauth-protected-resource${mcpPath}`;
+    if (req.url === `/.well-known/oauth-protected-resource${mcpPath}`) {
+      json(res, 200, { resource, authorization_servers: [as.issuer], scopes_supported: ['mcp:read', 'mcp:write'], bearer_methods_supported: ['header'] });
+      return;
+    }
+    const rm = opts.noResourceMetadata ? '' : `, resource_metadata="${metadata}"`;
+    const auth = req.headers.authorization;
+    if (auth === undefined || !auth.startsWith('Bearer ')) {
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="mcp"${rm}` }).end();
+      return;
+    }
+    const record = as.tokens.get(auth.slice(7));
+    if (record === undefined || record.exp < Date.now() || record.resource !== resource) {
+      res.writeHead(401, { 'www-authenticate': `Bearer error="invalid_token"${rm}` }).end();
+      return;
+    }
+    if (opts.requiredScope !== undefined && !record.scope.split(' ').includes(opts.requiredScope)) {
+      res.writeHead(403, { 'www-authenticate': `Bearer error="insufficient_scope", scope="${opts.requiredScope}"${rm}` }).end();
+      return;
+    }
+    await inner(req, res, body);
+  };
+}
