@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The floor for any Node stdio relay (DESIGN.md performance targets): stdin lines →
+// The floor for any Node stdio relay (README "Performance"): stdin lines →
 // node:http keep-alive POST → stdout, nothing else. Used only by the benchmark.
 import http from 'node:http';
 import readline from 'node:readline';

@@ -17,11 +17,11 @@ import type { ClientIdentitySource } from './tls/identity-source.js';
 import { failStartup } from './startup-error.js';
 import { version } from './version.js';
 
-// Stdout is the protocol (DESIGN.md principle 4): no console method of any dependency may
+// Stdout is the protocol (MCP stdio transport): no console method of any dependency may
 // reach it.
 globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
 
-/** Hard bound on shutdown: the client sends SIGTERM ~2 s after closing stdin (protocol-notes §1.1). */
+/** Hard bound on shutdown: the client sends SIGTERM after closing stdin (https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle, "Shutdown"; the TypeScript SDK waits 2 s). */
 const SHUTDOWN_DEADLINE_MS = 1500;
 
 /** One start-up line with the effective configuration; names and paths only, no secrets. */

@@ -1,7 +1,7 @@
 /**
  * Error taxonomy. Every error the proxy raises carries a stable `code` and a message that
  * is safe to show the client (and so the model): no header values, no upstream bodies, no
- * credentials (failure-catalogue H2/H3). `toJSON()` is what the logger's err serializer
+ * credentials. `toJSON()` is what the logger's err serializer
  * writes (logging/logger.ts); pino's default would copy every property, stack and cause.
  */
 import { scrubSecrets } from './logging/safe-url.js';
@@ -87,7 +87,7 @@ export interface JsonRpcErrorObject {
 
 const PREFIX = 'mcp-signing-proxy: ';
 
-/** Maps any thrown value to the JSON-RPC error the client sees (one place, H3). */
+/** Maps any thrown value to the JSON-RPC error the client sees (one place, so no secret slips into a message). */
 export function toJsonRpcError(err: unknown): JsonRpcErrorObject {
   if (err instanceof ProxyError) {
     // The last line of defence: a value the proxy holds as a secret never reaches the model,

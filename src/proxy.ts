@@ -24,8 +24,8 @@ interface Pending extends RequestContext {
 
 /**
  * Routes messages between the client (stdio) and the remote. Every client request gets
- * exactly one answer: the server's, or an error saying why there is none (DESIGN.md
- * principle 2). Notifications and the client's own responses are never answered.
+ * exactly one answer: the server's, or an error saying why there is none (docs/architecture.md,
+ * "One message, server to client"). Notifications and the client's own responses are never answered.
  */
 export class Relay {
   readonly #writer: StdoutWriter;
@@ -64,7 +64,7 @@ export class Relay {
       pending = info.id === undefined ? undefined : this.#pending.get(idKey(info.id));
       if (pending === undefined) {
         // Never two answers for one id, nothing the client cannot route, nothing for a
-        // request it cancelled (failure-catalogue C9; MCP cancellation).
+        // request it cancelled (https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/cancellation).
         this.#log.warn({ id: info.id ?? null }, 'dropped a response that matches no open request');
         return;
       }
@@ -107,7 +107,7 @@ export class Relay {
       const key = idKey(info.id);
       if (this.#pending.has(key)) {
         // An answer with this id would be taken as the answer to the first request; the
-        // client broke JSON-RPC's uniqueness rule, so the duplicate is dropped (catalogue I3).
+        // client broke JSON-RPC's uniqueness rule, so the duplicate is dropped.
         this.#log.warn({ id: info.id, method: info.method }, 'dropped a request whose id is still in flight');
         return;
       }
@@ -131,7 +131,7 @@ export class Relay {
     if (info.cancels !== undefined) this.#cancel(info.cancels);
   }
 
-  /** A line longer than the limit was dropped while it streamed in (catalogue A3). */
+  /** A line longer than the limit was dropped while it streamed in. */
   handleOversized(bytes: number, limit: number): void {
     this.#log.warn({ bytes, limit }, 'discarded an oversized line from the client');
     const err = new InvalidMessageError('ESP_LINE_TOO_LONG', `invalid request: the line is ${bytes} bytes, over the ${limit}-byte limit`, {

@@ -165,7 +165,7 @@ function checkHeaders(headers: readonly HeaderPair[], signer: SignerKind): void 
 }
 
 function tlsConfig(args: CliArgs, e: Env): TlsConfig {
-  // Claude Code's own variables are the fallback so one setting serves both (issue 4).
+  // Claude Code's own variables are the fallback so one setting serves both.
   const clientCert = args.clientCert ?? env(e, 'MCP_CLIENT_CERT') ?? env(e, 'CLAUDE_CODE_CLIENT_CERT');
   const clientKey = args.clientKey ?? env(e, 'MCP_CLIENT_KEY') ?? env(e, 'CLAUDE_CODE_CLIENT_KEY');
   const clientPfx = args.clientPfx ?? env(e, 'MCP_CLIENT_PFX');
@@ -186,7 +186,7 @@ function tlsConfig(args: CliArgs, e: Env): TlsConfig {
 
 /**
  * Turns flags + environment into one frozen configuration, or throws a ConfigError that
- * names the flag/variable and the fix. Flags win over env (DESIGN.md, configuration contract).
+ * names the flag/variable and the fix. Flags win over env (README "Configuration").
  */
 export function normalizeConfig(args: CliArgs, e: Env): Config {
   const allowHttp = args.allowHttp || truthy(env(e, 'MCP_ALLOW_HTTP'));

@@ -12,10 +12,10 @@ import { memoizeCredentials } from './memoize-credentials.js';
 export interface AwsCredentialSourceOptions {
   /**
    * Handler for the SDK's own STS/SSO traffic, which goes through @smithy/node-http-handler,
-   * not undici, so proxy and CA settings must be handed over here (protocol-notes §4.6).
+   * not undici, so proxy and CA settings must be handed over here.
    */
   requestHandler?: unknown;
-  /** STS attempts per AssumeRole; tests pass 1 (§6.4). Default: the SDK's retry strategy. */
+  /** STS attempts per AssumeRole; tests pass 1 (the fake STS). Default: the SDK's retry strategy. */
   maxAttempts?: number;
   /** Clock for refresh-ahead of assumed-role credentials (a skew-corrected clock, or a test's). */
   now?: () => number;
@@ -108,7 +108,7 @@ function quietNodeVersionWarning(log: Logger): void {
   }
 }
 
-/** Key ids identify an account/user; logs get the last four characters only (H1). */
+/** Key ids identify an account/user; logs get the last four characters only. */
 function maskKeyId(id: string): string {
   return `****${id.slice(-4)}`;
 }
@@ -140,17 +140,17 @@ async function profileDefined(profile: string): Promise<boolean> {
 
 /**
  * Builds the SigV4 credential source: the AWS default chain for `cfg.profile` (env, SSO,
- * ini, credential_process, web identity, container, IMDS — §4.1), optionally used as the
+ * ini, credential_process, web identity, container, IMDS), optionally used as the
  * source identity for an STS AssumeRole of `cfg.assumeRole`. The STS endpoint follows
- * AWS_ENDPOINT_URL_STS, which the SDK reads itself (§4.5).
+ * AWS_ENDPOINT_URL_STS, which the SDK reads itself.
  */
 export async function createAwsCredentialSource(
   cfg: SigV4Config,
   logger: Logger,
   opts: AwsCredentialSourceOptions = {},
 ): Promise<CredentialSource<AwsCredentials>> {
-  // Loaded here, not at module top: the SDK only loads when SigV4 is used (DESIGN.md
-  // principle 5, start-up time).
+  // Loaded here, not at module top: the SDK only loads when SigV4 is used (start-up
+  // time: the host starts us at every session).
   const { fromNodeProviderChain, fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
   type ClientConfig = NonNullable<Parameters<typeof fromTemporaryCredentials>[0]['clientConfig']>;
   const handler: Pick<ClientConfig, 'requestHandler'> =
@@ -176,12 +176,12 @@ export async function createAwsCredentialSource(
     const profileKnown = ctx.profileNamed ? await profileDefined(ctx.profile) : undefined;
     const error = classifyCredentialError(err, { ...ctx, profileDefined: profileKnown, source: lastSource?.origin, providerNotes: [...notes] });
     // Only our vocabulary reaches the log: the SDK's text may quote credential_process
-    // output or file contents (failure-catalogue H1/H3).
+    // output or file contents.
     log.error({ code: error.code, hint: error.hint }, error.message);
     throw error;
   }
 
-  // Memoised by the SDK: refreshes 5 min ahead, coalesces, honours forceRefresh (§4.2).
+  // Memoised by the SDK: refreshes 5 min ahead, coalesces, honours forceRefresh.
   const chain = fromNodeProviderChain({
     profile: cfg.profile,
     clientConfig: { region: cfg.region, ...handler },
@@ -214,7 +214,7 @@ export async function createAwsCredentialSource(
   const assume = fromTemporaryCredentials({
     params: {
       RoleArn: role.roleArn,
-      // Stable: the SDK default is a new aws-sdk-js-<timestamp> per refresh (§4.3), which
+      // Stable: the SDK default is a new aws-sdk-js-<timestamp> per refresh, which
       // makes CloudTrail sessions impossible to follow.
       RoleSessionName: role.sessionName,
       ExternalId: role.externalId,
@@ -223,7 +223,7 @@ export async function createAwsCredentialSource(
     masterCredentials: source,
     clientConfig: { region: role.stsRegion, ...handler, ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }) },
   });
-  // fromTemporaryCredentials is not memoised: one AssumeRole per call (§4.2).
+  // fromTemporaryCredentials is not memoised: one AssumeRole per call.
   return memoizeCredentials(
     async () => {
       try {

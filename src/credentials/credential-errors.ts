@@ -3,7 +3,7 @@ import { CredentialError } from '../errors.js';
 /**
  * Turns whatever the AWS SDK threw while getting credentials into a CredentialError the
  * client may see. The SDK's own text is only pattern-matched, never copied: it can carry
- * credential_process output, file contents or STS messages (failure-catalogue H3). The
+ * credential_process output, file contents or STS messages. The
  * result says what failed and the fix, in our words plus profile and role names.
  */
 export const AWS_CREDENTIAL_ERROR_CODES = {
@@ -23,7 +23,7 @@ export const AWS_CREDENTIAL_ERROR_CODES = {
 export interface CredentialErrorContext {
   /** The profile in effect: `--profile`/`AWS_PROFILE`, else `default`. */
   readonly profile: string;
-  /** A profile was named explicitly; the SDK then skips the env keys (§4.1). */
+  /** A profile was named explicitly; the SDK then skips the env keys. */
   readonly profileNamed: boolean;
   /** `false` when the named profile is in neither AWS file; `undefined` when not checked. */
   readonly profileDefined?: boolean | undefined;
@@ -81,7 +81,7 @@ export function credentialOrigin(kind: string, profile: string): CredentialOrigi
 
 const C = AWS_CREDENTIAL_ERROR_CODES;
 
-/** STS error codes meaning the caller's own credentials are expired / not valid (§3.7). */
+/** STS error codes meaning the caller's own credentials are expired / not valid. */
 const EXPIRED_SOURCE = new Set(['ExpiredToken', 'ExpiredTokenException']);
 const INVALID_SOURCE = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'IncompleteSignature']);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
@@ -93,9 +93,9 @@ const PROCESS_EXPIRED = /Profile ([\w\-@+.%:/]{1,64}) credential_process returne
 const PROCESS_BAD_OUTPUT = /Profile ([\w\-@+.%:/]{1,64}) credential_process (?:did not return Version 1|returned invalid JSON|returned invalid credentials)/;
 // child_process.exec's wording for a command that exited non-zero (only credential_process runs one).
 const PROCESS_EXIT = /-> Command failed: /;
-// §4.4: all three SDK wordings of an expired/invalid SSO session end in "aws sso login".
+// All three SDK wordings of an expired/invalid SSO session end in "aws sso login".
 const SSO_LOGIN = /aws sso login/i;
-// §4.3: fromTemporaryCredentials and fromIni (mfa_serial) both say this.
+// fromTemporaryCredentials and fromIni (mfa_serial) both say this.
 const MFA = /requires multi-factor authentication/i;
 
 function field(err: unknown, key: string): unknown {

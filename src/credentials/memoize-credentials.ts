@@ -1,7 +1,7 @@
 import { CredentialError } from '../errors.js';
 import type { CredentialSource } from '../signers/signer.js';
 
-/** Anything with an optional absolute expiry, e.g. AWS credentials (protocol-notes §4.3). */
+/** Anything with an optional absolute expiry, e.g. AWS credentials. */
 export interface Expiring {
   readonly expiration?: Date | undefined;
 }
@@ -16,9 +16,9 @@ export interface MemoizeCredentialsOptions {
   onBackgroundError?: (err: unknown) => void;
 }
 
-/** Refresh this long before expiry: the window the AWS SDK itself uses (§4.2). */
+/** Refresh this long before expiry: the window the AWS SDK itself uses. */
 const REFRESH_WINDOW_MS = 5 * 60_000;
-/** Never hand out credentials closer than this to expiry (failure-catalogue E2: ~30 s). */
+/** Never hand out credentials closer than this to expiry (a request signed just before may arrive after it). */
 export const MIN_VALIDITY_MS = 30_000;
 /** Pause between refresh-ahead retries after a failure, so a broken STS is not hammered. */
 const BACKGROUND_RETRY_MS = 30_000;
@@ -34,8 +34,8 @@ interface Timing {
 
 /**
  * The windows scale with the lifetime actually issued. A fixed 5-minute window would make
- * any lifetime under 5 minutes refresh on every call (verified for smithy's `memoize`,
- * §4.2); halving the lifetime instead means short-lived credentials are still fetched
+ * any lifetime under 5 minutes refresh on every call (verified for smithy's `memoize`);
+ * halving the lifetime instead means short-lived credentials are still fetched
  * once per lifetime. A 15-minute role keeps the full 5-minute window.
  */
 function timingFor(expiresAt: number, obtainedAt: number): Timing {
@@ -50,7 +50,7 @@ function timingFor(expiresAt: number, obtainedAt: number): Timing {
 
 /**
  * Wraps an unmemoised credential fetch (e.g. `fromTemporaryCredentials`, which performs an
- * AssumeRole on every call, §4.2) into a `CredentialSource`:
+ * AssumeRole on every call) into a `CredentialSource`:
  * - one fetch in flight at a time: concurrent callers share it;
  * - refresh ahead of expiry in the background while the current value is still good;
  * - callers wait only when nothing usable is cached (first call, or too close to expiry);

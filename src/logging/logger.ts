@@ -9,9 +9,9 @@ import { LogSink } from './log-sink.js';
 export type { Logger };
 
 /**
- * The root logger. Never stdout (protocol-notes §1.1): it would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
+ * The root logger. Never stdout (MCP stdio transport, https://modelcontextprotocol.io/specification/2025-11-25/basic/transports): it would corrupt the JSON-RPC stream. Stderr never blocks (a host may not read it, see
  * LogSink); a file is written synchronously so nothing is lost on exit.
- * A log file is created 0600 (failure-catalogue H5).
+ * A log file is created 0600: log lines may name profiles, roles and hosts.
  */
 export function createLogger(level: LogLevel, file?: string): Logger {
   // A silent logger writes nothing, so it needs no stderr sink (nor its exit hook).
@@ -60,7 +60,7 @@ function fileDestination(file: string): LogDestination {
 /**
  * Errors in logs: our own errors by their safe fields only; anything else by class and code.
  * A generic serializer (pino's default) copies every enumerable property, the stack and each cause's
- * message — a dependency's error text may quote credentials (failure-catalogue H2).
+ * message — a dependency's error text may quote credentials.
  */
 export function serializeError(err: unknown): Record<string, unknown> {
   if (err instanceof ProxyError) return err.toJSON();

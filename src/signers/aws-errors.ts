@@ -2,7 +2,7 @@ import { CredentialError, ProxyError, UpstreamHttpError } from '../errors.js';
 
 /**
  * What an AWS front door (API Gateway, Lambda function URL, AgentCore) meant by a 401/403,
- * as far as the SigV4 signer can act on it (protocol-notes §3.6, §3.7).
+ * as far as the SigV4 signer can act on it (README "Reading the error messages").
  */
 export type AwsAuthErrorKind =
   | 'clock-skew'
@@ -128,7 +128,7 @@ export interface AwsAuthErrorContext {
   readonly clockOffsetMs?: number;
 }
 
-/** IAM actions that allow invoking the endpoint types of protocol-notes §3.1. */
+/** IAM actions that allow invoking each endpoint type, by signing name. */
 const INVOKE_ACTIONS: Readonly<Record<string, string>> = {
   'execute-api': 'execute-api:Invoke',
   lambda: 'lambda:InvokeFunctionUrl',
@@ -138,7 +138,7 @@ const INVOKE_ACTIONS: Readonly<Record<string, string>> = {
 /**
  * The client-visible error for a classified failure. Only our own settings and the
  * status go into the text: never the response body (API Gateway echoes the canonical
- * request there), header values or credentials (failure-catalogue H2/H3).
+ * request there), header values or credentials: the client's errors end up in the model's context.
  */
 export function awsAuthError(kind: AwsAuthErrorKind, ctx: AwsAuthErrorContext): ProxyError {
   const httpStatus = ctx.status;

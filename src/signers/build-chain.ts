@@ -6,11 +6,11 @@ import type { Signer } from './signer.js';
 import { createStaticHeadersSigner } from './static-headers.js';
 
 /**
- * The signer chain in DESIGN.md order: static headers → headers helper → the chosen kind
+ * The signer chain in the order of docs/architecture.md ("Adding a signer"): static headers → headers helper → the chosen kind
  * (bearer, SigV4 …) → the user's --signer-module (last, like SigV4, so it covers every
  * header added before it and the final body). Each kind imports
- * its heavy modules only when chosen: the host starts us at every session start (DESIGN.md
- * principle 5).
+ * its heavy modules only when chosen: the host starts us at every session start, so
+ * start-up time counts.
  */
 export async function buildSignerChain(config: Config, logger: Logger, dispatcher: Dispatcher): Promise<Signer[]> {
   const chain: Signer[] = [];

@@ -48,7 +48,7 @@ function helperEnv(endpoint: URL): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs the helper with no stdin (stdin is the MCP pipe: failure-catalogue B4) and its
+ * Runs the helper with no stdin (stdin is the MCP pipe: a child reading it would steal client messages) and its
  * output kept away from our stdout. Its stderr is counted, never logged: helpers print
  * tokens in their diagnostics as often as not.
  */
@@ -131,8 +131,8 @@ export function parseHelperOutput(text: string, signer: SignerKind): Record<stri
 }
 
 /**
- * Headers made by a command (DESIGN.md layers: static headers → headers helper → bearer |
- * SigV4). The output is kept for the TTL and refreshed ahead of it in the background; a 401
+ * Headers made by a command (chain order, docs/architecture.md "Adding a signer": static
+ * headers → headers helper → bearer | SigV4). The output is kept for the TTL and refreshed ahead of it in the background; a 401
  * or 403 re-runs the helper and retries once (short-lived tokens).
  */
 export function createHeadersHelperSigner(opts: HeadersHelperOptions): Signer {

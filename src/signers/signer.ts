@@ -40,7 +40,7 @@ export interface SignerVerdict {
 
 /**
  * Attaches credentials to a request. Runs on every attempt, in chain order; SigV4 runs
- * last because it must cover every header added before it (DESIGN.md, layers).
+ * last because it must cover every header added before it (docs/architecture.md, "Layers").
  */
 export interface Signer {
   readonly name: string;

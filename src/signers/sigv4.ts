@@ -15,7 +15,7 @@ export interface AwsCredentials {
 }
 
 export interface SigV4SignerOptions {
-  /** Signing name: execute-api, lambda, bedrock-agentcore … (protocol-notes §3.1). */
+  /** Signing name: execute-api, lambda, bedrock-agentcore … (README "AWS"). */
   service: string;
   region: string;
   /** Memoised; asked on every sign and forced to refresh when AWS rejects a token. */
@@ -26,7 +26,7 @@ export interface SigV4SignerOptions {
  * Headers left out of the signature because something between us and AWS may add, drop or
  * rewrite them: hop-by-hop headers, headers undici adds or recomputes (content-length is
  * the byte length undici computes; signing it broke non-ASCII bodies), and proxy headers
- * (protocol-notes §3.4, failure-catalogue F1). They still travel, unsigned.
+ * (see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html). They still travel, unsigned.
  */
 const UNSIGNED_HEADERS: ReadonlySet<string> = new Set([
   'content-length',
@@ -44,13 +44,13 @@ const UNSIGNED_PREFIXES = ['proxy-', 'x-forwarded-'] as const;
 const SIGNATURE_HEADERS = ['x-amz-date', 'x-amz-content-sha256', 'x-amz-security-token', 'authorization'] as const;
 const SIGNATURE_HEADER_SET: ReadonlySet<string> = new Set(SIGNATURE_HEADERS);
 
-/** API Gateway's window; the AWS SDKs use the same threshold to suspect skew (§3.6). */
+/** API Gateway's window; the AWS SDKs use the same threshold to suspect skew. */
 const SKEW_SUSPECT_MS = 5 * 60_000;
 
 /**
  * AWS Signature Version 4 over @smithy/signature-v4. Runs last in the chain so it covers
  * every header added before it, and on every attempt so each gets a fresh date and
- * credentials (failure-catalogue F2).
+ * credentials.
  */
 export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   const { service, region, credentials } = opts;
@@ -71,9 +71,9 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       return current;
     },
     sha256: Hash.bind(null, 'sha256'),
-    // Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A` (§3.3).
+    // Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A`.
     uriEscapePath: true,
-    // Sends and signs x-amz-content-sha256; never UNSIGNED-PAYLOAD (§3.2).
+    // Sends and signs x-amz-content-sha256; never UNSIGNED-PAYLOAD (Lambda does not support unsigned payloads).
     applyChecksum: true,
   });
   /** Server time minus local time, learned from a skew rejection's Date header. */
@@ -104,7 +104,7 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       const observedOffset = serverClockOffset(failure.headers, ctx.now());
       let kind: AwsAuthErrorKind | undefined = classifyAwsAuthError(failure);
       // A vague rejection with a far-off Date is treated as skew, as the AWS SDKs do for
-      // AccessDeniedException / SignatureDoesNotMatch (§3.6): Lambda function URLs answer
+      // AccessDeniedException / SignatureDoesNotMatch: Lambda function URLs answer
       // IAM failures with a bare "Forbidden", so the Date is the only hint.
       if (
         (kind === undefined || kind === 'signature-mismatch' || kind === 'access-denied') &&
@@ -137,7 +137,7 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
  * The smithy request for an outgoing one. `host` is `URL.host` (with a non-default port:
  * undici sends it that way and ignores a Host we set); the path is the pathname exactly
  * as it goes on the wire (smithy encodes it once more) and the query goes separately —
- * a `?` inside `path` gets escaped and the signature never matches (protocol-notes §3.3).
+ * a `?` inside `path` gets escaped and the signature never matches.
  */
 function toSmithyRequest(req: OutgoingRequest): HttpRequest {
   const headers: Record<string, string> = { host: req.url.host };

@@ -8,7 +8,7 @@ export type LineResult =
   | { readonly kind: 'invalid'; readonly reply: string; readonly reason: string }
   | { readonly kind: 'message'; readonly info: ClientMessageInfo; readonly body: Buffer };
 
-// Strict decoding: invalid bytes are a parse error, not U+FFFD (failure-catalogue A4).
+// Strict decoding: invalid bytes are a parse error, not U+FFFD (a replacement would forward bytes the client never sent).
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function invalid(code: number, id: unknown, message: string, reason: string): LineResult {
@@ -19,7 +19,7 @@ function invalid(code: number, id: unknown, message: string, reason: string): Li
 /**
  * Turns one stdin line into a message to forward, or the error to answer. The body that is
  * forwarded is the client's own bytes (minus a BOM and a trailing CR): the relay parses to
- * learn id/method, never to rewrite (DESIGN.md principle 1).
+ * learn id/method, never to rewrite (so fields it does not know survive).
  */
 export function classifyLine(raw: Buffer): LineResult {
   let line = raw;

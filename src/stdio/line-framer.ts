@@ -1,8 +1,8 @@
 /**
  * Splits stdin bytes into newline-delimited lines (MCP stdio transport: messages are
  * delimited by \n and contain no embedded newlines). A line longer than `maxLineBytes` is
- * discarded as it streams in, so memory stays bounded however long it gets
- * (failure-catalogue A3); the caller is told once the line ends, to answer it.
+ * discarded as it streams in, so memory stays bounded however long it gets;
+ * the caller is told once the line ends, to answer it.
  */
 export class LineFramer {
   #parts: Buffer[] = [];

@@ -6,7 +6,7 @@ const NEWLINE = Buffer.from('\n');
 const SEPARATE_READ_MS = 5;
 
 /**
- * The only writer of fd 1 (DESIGN.md principle 4). Writes one JSON-RPC message per line
+ * The only writer of fd 1 (stdout carries only MCP messages). Writes one JSON-RPC message per line
  * and reports backpressure, so remote streams pause while the client reads slowly instead
  * of piling up in memory. An EPIPE (the client went away) is a shutdown, not a crash.
  */

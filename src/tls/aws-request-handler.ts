@@ -9,7 +9,7 @@ import { TunnelAgent } from './tunnel-agent.js';
 
 /**
  * The request handler for the AWS SDK's own traffic (STS, SSO), which uses node:https and
- * not undici (protocol-notes §4.6): same CA bundle as the MCP traffic, and CONNECT
+ * not undici (so undici's proxy and CA settings do not reach it): same CA bundle as the MCP traffic, and CONNECT
  * tunnelling when HTTPS_PROXY (or HTTP_PROXY) applies to the host, honouring NO_PROXY and
  * --no-env-proxy. No client certificate: that identity is for the MCP server, not AWS; and
  * --insecure is not applied either — it exists for one misconfigured MCP server only.

@@ -32,7 +32,7 @@ const FIX_PEM = 'set --client-cert/MCP_CLIENT_CERT and --client-key/MCP_CLIENT_K
 const FIX_PASSPHRASE = 'set MCP_CLIENT_KEY_PASSPHRASE (environment only) to the key passphrase';
 
 /**
- * Loads and validates the configured client identity (issue 4: readable, parseable, key
+ * Loads and validates the configured client identity (readable, parseable, key
  * matches certificate, not expired). Throws a ConfigError naming the file and the problem;
  * messages never contain the passphrase. Returns undefined when no client certificate is
  * configured.

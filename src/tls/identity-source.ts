@@ -12,7 +12,7 @@ export interface ClientIdentitySource {
 
 /**
  * Loads the client identity (throwing a ConfigError at start-up) and keeps it fresh:
- * certificate files replaced on disk are picked up without a restart (issue 4, E6). A
+ * certificate files replaced on disk are picked up without a restart. A
  * broken replacement keeps the previous identity and is logged once per change, because a
  * half-rotated pair (new certificate, old key) is a normal moment during a rotation
  * (ghostunnel test-client-reload-broken-certificate). Returns undefined when no client

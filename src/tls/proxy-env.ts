@@ -14,7 +14,7 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
 
 /**
  * Reads the proxy variables with EnvHttpProxyAgent's precedence (lower-case wins, an empty
- * value means "none"; protocol-notes §5.3) and validates them up front: a scheme-less
+ * value means "none") and validates them up front: a scheme-less
  * "proxy:3128" would otherwise parse as a URL with scheme "proxy:" and fail obscurely.
  * Messages name the variable, never its value (it may hold a password).
  */
@@ -54,7 +54,7 @@ function proxyUrl(env: Env, lower: string, upper: string): URL | undefined {
  * The proxy a request to `target` goes through, or undefined for a direct connection.
  * Mirrors EnvHttpProxyAgent (undici lib/dispatcher/env-http-proxy-agent.js): https targets
  * fall back to HTTP_PROXY; NO_PROXY entries match the host or any subdomain, with an
- * optional port; "*" disables proxying; loopback is NOT exempt by default (§5.3).
+ * optional port; "*" disables proxying; loopback is NOT exempt by default (verified).
  */
 export function proxyFor(target: URL, settings: ProxySettings): URL | undefined {
   const proxy = target.protocol === 'https:' ? settings.httpsProxy ?? settings.httpProxy : settings.httpProxy;

@@ -14,8 +14,8 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
  * The `ca` option for TLS to the MCP server (and STS), or undefined for Node's defaults.
  *
  * Setting `ca` *replaces* the trust store: the bundled Mozilla roots and
- * NODE_EXTRA_CA_CERTS both stop applying (protocol-notes §5.2, verified). `--ca-cert` must
- * add to them (DESIGN.md), so the result is the bundled roots + NODE_EXTRA_CA_CERTS + the
+ * NODE_EXTRA_CA_CERTS both stop applying (verified). `--ca-cert` must
+ * add to them (README "Configuration"), so the result is the bundled roots + NODE_EXTRA_CA_CERTS + the
  * configured bundle. Without `--ca-cert` we leave `ca` unset and Node applies
  * NODE_EXTRA_CA_CERTS itself.
  */

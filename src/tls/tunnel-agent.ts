@@ -14,7 +14,7 @@ export interface TunnelAgentOptions extends AgentOptions {
 /**
  * An https.Agent that reaches proxied hosts through an HTTP CONNECT tunnel, for traffic
  * that does not go through undici: the AWS SDK's STS calls use node:https, which ignores
- * HTTPS_PROXY on Node 20 (protocol-notes §4.6). The TLS handshake with the target runs
+ * HTTPS_PROXY on Node 20 (no NODE_USE_ENV_PROXY before 22.21/24.5). The TLS handshake with the target runs
  * inside the tunnel with this agent's options (`ca` …), so the proxy sees only host:port.
  * The proxy is asked per connection, so NO_PROXY is honoured per host.
  */

@@ -11,20 +11,20 @@ import { MAX_RESPONSE_HEADER_BYTES } from './network-errors.js';
 import { Agent, loadEnvHttpProxyAgent, type Dispatcher } from './undici.js';
 
 /**
- * The one undici dispatcher for all MCP traffic (protocol-notes §5). Validates the TLS
+ * The one undici dispatcher for all MCP traffic (docs/architecture.md, "Layers"). Validates the TLS
  * files at start-up (throws ConfigError) and logs the trust, proxy and identity in use;
  * `out.identity` receives the client identity source, if there is one.
  *
  * Timeouts: connect from --connect-timeout; no headers/body timeout, because a long tool
- * call answers late in JSON mode and an SSE stream may be silent for minutes (§5.4) — the
- * client's own request timeout and notifications/cancelled govern those.
+ * call answers late in JSON mode and an SSE stream may be silent for minutes (undici's
+ * 300 s defaults would kill both) — the client's own request timeout and notifications/cancelled govern those.
  */
 export function createDispatcher(config: Config, logger: Logger, out?: { identity?: ClientIdentitySource }): Dispatcher {
   const { tls, network } = config;
   const ca = loadCaBundle(tls, process.env, logger);
   if (ca !== undefined) logger.info({ file: tls.caCert }, 'CA bundle added to the default trust store');
   if (tls.insecure) {
-    // C5: an escape hatch, never a default, and loud on every start.
+    // An escape hatch, never a default, and loud on every start.
     logger.warn(
       { host: safeHost(config.endpoint) },
       'TLS certificate verification is DISABLED for the MCP server (--insecure / MCP_INSECURE): anyone on the network path can impersonate it and receive the credentials this proxy attaches; use --ca-cert instead',
@@ -59,7 +59,7 @@ export function createDispatcher(config: Config, logger: Logger, out?: { identit
       httpsProxy: proxies.httpsProxy?.href,
       noProxy: proxies.noProxy,
       // `connect` serves direct (NO_PROXY) hosts only; through a CONNECT tunnel the target's
-      // TLS options come from `requestTls` (§5.3, verified). ProxyAgent builds both
+      // TLS options come from `requestTls`, not `connect` (verified). ProxyAgent builds both
       // connectors itself, so the connect timeout is repeated here.
       requestTls: { ...target, timeout: network.connectTimeoutMs },
       proxyTls: { ...(ca === undefined ? {} : { ca }), timeout: network.connectTimeoutMs },

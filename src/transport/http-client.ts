@@ -122,9 +122,9 @@ export class UpstreamResponse {
 const AUTH_BODY_LIMIT = 8 * 1024;
 
 /**
- * Sends one request through the signer chain with the attempt loop of DESIGN.md: signers
- * run on every attempt, redirects are refused (credentials never go to another origin),
- * and a 401/403 gives each signer one chance to refresh and ask for a retry.
+ * Sends one request through the signer chain with the attempt loop of docs/architecture.md
+ * ("Where each retry rule lives"): signers run on every attempt,
+ * redirects are refused (credentials never go to another origin), and a 401/403 gives each signer one chance to refresh and ask for a retry.
  */
 export class HttpClient {
   readonly #dispatcher: Dispatcher;

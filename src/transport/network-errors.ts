@@ -36,7 +36,7 @@ function causeMessage(err: unknown): string {
   return msg;
 }
 
-/** Server certificate not chained to a trusted root (OpenSSL verify codes; protocol-notes §5.2). */
+/** Server certificate not chained to a trusted root (OpenSSL verify codes). */
 const UNTRUSTED = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED',
@@ -51,9 +51,9 @@ const MTLS_HINT = 'if the server requires a client certificate (mTLS), set --cli
 const TRUST_HINT = 'if the server uses a private or corporate CA, pass its PEM bundle with --ca-cert / MCP_CA_CERT (or NODE_EXTRA_CA_CERTS); behind a TLS-inspecting proxy, add that proxy\'s CA';
 
 /**
- * Names the cause of a failed connection instead of "fetch failed" (C5, issue 4). The
+ * Names the cause of a failed connection instead of "fetch failed" (README "Troubleshooting"). The
  * message holds only host:port of the server or the proxy, never a path, query or
- * credentials (H3). `env` is where the proxy settings come from (as EnvHttpProxyAgent).
+ * credentials. `env` is where the proxy settings come from (as EnvHttpProxyAgent).
  */
 export function describeNetworkError(err: unknown, url: URL, env: Env = process.env): UpstreamNetworkError {
   if (err instanceof UpstreamNetworkError) return err;
@@ -125,7 +125,7 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
     case 'UND_ERR_SOCKET':
       // A TLS 1.3 server checks the client certificate after the client considers the
       // handshake done, so a missing/rejected certificate surfaces as "other side closed"
-      // (protocol-notes §5.2, verified); TLS 1.2 cuts the handshake off instead.
+      // (verified); TLS 1.2 cuts the handshake off instead.
       if (/before secure TLS connection was established/i.test(message)) {
         return make(`the TLS handshake with ${where} was cut off`, `${MTLS_HINT}; a firewall or proxy may also be interfering`);
       }

@@ -16,7 +16,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Incremental text/event-stream parser. Works on chunks as they arrive and never holds more
- * than the event being assembled, so a long stream costs no memory (failure-catalogue I4).
+ * than the event being assembled, so a long stream costs no memory.
  * It splits bytes, not decoded text: CR and LF never occur inside a UTF-8 sequence, and a
  * 50 MB data line then costs one copy instead of strings, joins and a re-encoding.
  * Tracks the last event id and the server's `retry:` for resumption (MCP 2025-11-25

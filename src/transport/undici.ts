@@ -4,7 +4,7 @@ import type * as Undici from 'undici';
 /**
  * The parts of undici we use, loaded one by one. `import 'undici'` loads fetch, WebSocket,
  * EventSource, the cache and the mock agents too: ~95 ms of start-up on Node 20 against
- * ~30 ms for these, and the host starts us at every session (DESIGN.md principle 5).
+ * ~30 ms for these, and the host starts us at every session.
  * The types still come from the package's own declarations.
  */
 const require = createRequire(import.meta.url);

@@ -1,5 +1,5 @@
 /**
- * Scripted upstreams for the failure-catalogue tests: a minimal Streamable HTTP "server"
+ * Scripted upstreams for the fault tests (test/process/catalogue-*.test.ts): a minimal Streamable HTTP "server"
  * on node:http whose per-request behaviour a test scripts (faults mid-body, SSE streams
  * that break, replays on GET + Last-Event-ID, duplicates), and a raw TCP HTTP/1.1 server
  * for responses node:http refuses to produce (bytes it would reject in header values).

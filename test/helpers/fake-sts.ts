@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { headersFromRaw, verifySigV4 } from './sigv4-verifier.js';
 
 /**
- * A loopback STS speaking the real AWS Query protocol (protocol-notes §6.4): `POST /`,
+ * A loopback STS speaking the real AWS Query protocol: `POST /`,
  * form-encoded `Action=AssumeRole&Version=2011-06-15&…`, XML answers, SigV4 (service `sts`)
  * checked against the known source credentials, so the SDK's real STS client is exercised
  * end to end. Only AssumeRole is implemented; it is all the proxy calls.
@@ -127,7 +127,7 @@ export async function startFakeSts(opts: FakeStsOptions): Promise<FakeSts> {
     if (req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
       return reply(400, errorXml('InvalidRequest', 'expected a form-encoded POST', requestId), undefined, 'InvalidRequest');
     }
-    // Signed with service `sts` and the client's region, by a known source key (§6.4);
+    // Signed with service `sts` and the client's region, by a known source key;
     // STS allows 15 minutes of clock skew.
     const verdict = verifySigV4(
       { method: req.method ?? 'POST', rawPath: req.url ?? '/', headers: headersFromRaw(req.rawHeaders), body },

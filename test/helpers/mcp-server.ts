@@ -1,6 +1,6 @@
 /**
  * A real remote MCP server for tests: the SDK's McpServer over StreamableHTTPServerTransport
- * on 127.0.0.1:0 (protocol-notes §6.1), recording every HTTP request it receives.
+ * on 127.0.0.1:0, recording every HTTP request it receives.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 
 /**
- * A throwaway PKI made at test time (protocol-notes §6.2, ghostunnel's approach): EC keys,
+ * A throwaway PKI made at test time (ghostunnel's approach): EC keys,
  * sha256 signatures, every file written to a fresh temp dir. Nothing here is ever committed.
  */
 export interface PemPair {

@@ -1,7 +1,7 @@
 /**
  * Puts the independent SigV4 verifier in front of a node:http handler: the loopback
- * stand-in for an IAM-authorised API Gateway / Lambda URL / AgentCore endpoint
- * (protocol-notes §6.3, failure-catalogue F1).
+ * stand-in for an IAM-authorised API Gateway / Lambda URL / AgentCore endpoint,
+ * so a test sees that exactly the bytes and headers on the wire were signed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headersFromRaw, verifySigV4, type VerifyOptions, type VerifyResult } from './sigv4-verifier.js';
@@ -14,7 +14,7 @@ export interface VerifyingHandlerOptions extends Omit<VerifyOptions, 'now'> {
 export interface VerificationRecord {
   method: string;
   rawPath: string;
-  /** The request's x-amz-date, to see that every attempt was signed afresh (F2). */
+  /** The request's x-amz-date, to see that every attempt was signed afresh. */
   amzDate: string | undefined;
   result: VerifyResult;
 }
@@ -43,7 +43,7 @@ export function createSigV4VerifyingHandler(
     records.push({ method, rawPath, amzDate: Array.isArray(amzDate) ? amzDate.join(',') : amzDate, result });
     if (result.ok) return inner(req, res, body);
     // API Gateway's shape: JSON {"message"}, the type in x-amzn-ErrorType, and a Date
-    // the client can correct its clock from (protocol-notes §3.6).
+    // the client can correct its clock from.
     res.writeHead(result.status, {
       'content-type': 'application/json',
       'x-amzn-ErrorType': result.errorType,

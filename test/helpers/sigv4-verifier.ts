@@ -1,9 +1,9 @@
 /**
  * An independent AWS Signature Version 4 verifier, written from the published algorithm
  * ("Create a signed AWS API request", AWS IAM user guide) with node:crypto only, so it
- * shares no code with the signer under test (protocol-notes §6.3). It answers like API
- * Gateway: a 403 with an `x-amzn-ErrorType` and the same message texts (protocol-notes
- * §3.6, §3.7). Validated against the AWS test-suite vectors in test/unit/sigv4-vectors.test.ts.
+ * shares no code with the signer under test. It answers like API
+ * Gateway: a 403 with an `x-amzn-ErrorType` and the same message texts (README "Reading
+ * the error messages"). Validated against the AWS test-suite vectors in test/unit/sigv4-vectors.test.ts.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -34,7 +34,7 @@ export interface VerifyOptions {
   region: string;
   /** Server clock (ms since epoch); defaults to Date.now(). */
   now?: number;
-  /** Allowed clock difference; API Gateway allows 5 minutes (protocol-notes §3.6). */
+  /** Allowed clock difference; API Gateway allows 5 minutes. */
   maxSkewMs?: number;
   /** false: S3-style canonical URI (no dot-segment removal, single encoding). */
   normalizePath?: boolean;
@@ -108,7 +108,7 @@ export function verifySigV4(req: SigV4WireRequest, opts: VerifyOptions): VerifyR
   const expected = signature(credential.secretAccessKey, { date: scopeDate, region: scopeRegion, service: scopeService }, sts);
   if (!sameHex(expected, auth.signature)) {
     // API Gateway includes both strings in the message, which is why the proxy must never
-    // forward an error body (failure-catalogue H3).
+    // forward an error body.
     return deny('InvalidSignatureException', `${MISMATCH}\n\nThe Canonical String for this request should have been\n'${creq}'\n\nThe String-to-Sign should have been\n'${sts}'\n`);
   }
   return { ok: true, accessKeyId, signedHeaders: auth.signedHeaders, amzDate };

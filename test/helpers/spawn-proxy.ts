@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI the way a host does (protocol-notes §6.6): as a child process over
+ * Runs the built CLI the way a host does (MCP stdio transport, https://modelcontextprotocol.io/specification/2025-11-25/basic/transports): as a child process over
  * stdio, with an explicit, hermetic environment.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -22,7 +22,7 @@ function packageRoot(from: string): string {
 
 export const BIN = join(packageRoot(import.meta.dirname), 'bin/mcp-signing-proxy.js');
 
-/** PATH and a temp HOME; no AWS, proxy or MCP variables from the developer's shell (§6.5). */
+/** PATH and a temp HOME; no AWS, proxy or MCP variables from the developer's shell. */
 export function hermeticEnv(extra: Record<string, string> = {}): Record<string, string> {
   const home = mkdtempSync(join(tmpdir(), 'msp-home-'));
   return {

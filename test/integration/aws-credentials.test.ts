@@ -1,6 +1,6 @@
 /**
  * The real AWS SDK credential chain and STS client against a loopback fake STS, in a
- * hermetic environment (protocol-notes §6.4, §6.5). The SDK reads process.env and the AWS
+ * hermetic environment. The SDK reads process.env and the AWS
  * files at call time (HOME included), so each test sets its own env and temp files and
  * restores the environment afterwards; the SDK's file cache is keyed by path, and every
  * test gets fresh paths.
@@ -19,7 +19,7 @@ import { startFakeSts, type FakeSts } from '../helpers/fake-sts.js';
 
 const REGION = 'eu-west-1';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/mcp-finance-bot';
-// Canaries: no secret may show up in an error or a log line, no key id in full (H1, H3).
+// Canaries: no secret may show up in an error or a log line, no key id in full.
 const SOURCE_KEY = 'AKIAFAKESOURCE00A1B2';
 const SOURCE_SECRET = 'CANARYSECRETSOURCE0000000000000000000000';
 const SOURCE_TOKEN = 'CANARYSECRETSOURCETOKEN';
@@ -52,7 +52,7 @@ beforeEach(() => {
 afterEach(async () => {
   await sts?.close();
   sts = undefined;
-  // Every test doubles as a canary check on everything logged (failure-catalogue H1, H4).
+  // Every test doubles as a canary check on everything logged.
   const logged = readLog();
   expect(logged).not.toContain(CANARY);
   expect(logged).not.toContain(SOURCE_KEY);
@@ -94,7 +94,7 @@ async function startSts(opts: { lifetimeSeconds?: number; now?: () => number } =
     secretPrefix: `${CANARY}STS`,
     ...opts,
   });
-  // Not passed to the provider: the SDK must pick the endpoint up by itself (§4.5).
+  // Not passed to the provider: the SDK must pick the endpoint up by itself (AWS_ENDPOINT_URL_STS).
   process.env.AWS_ENDPOINT_URL_STS = sts.url;
   return sts;
 }
@@ -206,7 +206,7 @@ describe('source credentials (default chain)', () => {
     const creds = await source();
     expect(creds.accessKeyId).toBe(fake.issued[0]?.accessKeyId);
     await source();
-    expect(fake.calls).toHaveLength(1); // the SDK chain memoises (§4.2)
+    expect(fake.calls).toHaveLength(1); // the SDK chain memoises
     expect(fake.calls[0]?.signedBy).toBe(SOURCE_KEY);
     expect(logEntries().find((e) => e.msg === 'AWS credentials loaded')).toMatchObject({ source: 'profile-role' });
   });
@@ -405,7 +405,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     });
 
     await Promise.all(Array.from({ length: 20 }, () => source()));
-    expect(fake.calls).toHaveLength(1); // not one AssumeRole per signature (§4.2)
+    expect(fake.calls).toHaveLength(1); // not one AssumeRole per signature
 
     const forced = await source({ forceRefresh: true });
     expect(forced.accessKeyId).toBe('ASIAFAKE000000000002');
@@ -473,7 +473,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
 
   it('AccessDenied: says the trust policy must allow sts:AssumeRole on the role, and the ExternalId must match', async () => {
     const fake = await startSts();
-    // STS's text is not ours to repeat (it names principals; H3): a canary proves it is dropped.
+    // STS's text is not ours to repeat (it names principals): a canary proves it is dropped.
     fake.failNext('AccessDenied', { message: `User: arn:aws:sts::123456789012:assumed-role/x/${CANARY}STSMESSAGE is not authorized` });
     const cfg = sigv4({ profile: 'dev', assumeRole: assumeRole({ externalId: 'ext-4711' }) });
     writeSourceProfile('dev');

@@ -1,5 +1,5 @@
 /**
- * failure-catalogue G2/G3: an adversarial endpoint table in the style of oauth2-proxy's
+ * Plain-http endpoints and other schemes/userinfo: an adversarial endpoint table in the style of oauth2-proxy's
  * validator_test.go. Plain http is allowed only to what the WHATWG URL parser normalises to
  * a loopback literal or exactly "localhost"; everything else needs --allow-http. The
  * refusal never echoes the URL's credentials.

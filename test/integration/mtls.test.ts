@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => pki.cleanup());
 
-// Hermetic proxy environment: loopback is proxied whenever HTTPS_PROXY is set (§5.3).
+// Hermetic proxy environment: loopback is proxied whenever HTTPS_PROXY is set (undici's EnvHttpProxyAgent).
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS'] as const;
 let savedEnv: Record<string, string | undefined>;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -48,7 +48,7 @@ interface TestServer {
 
 const peerCn = (socket: TLSSocket): string => String(socket.getPeerCertificate().subject?.CN ?? '');
 
-/** An HTTPS server on loopback that requires a client certificate from the test CA (§6.2). */
+/** An HTTPS server on loopback that requires a client certificate from the test CA (test/helpers/pki.ts). */
 async function httpsServer(opts: { cert?: PemPair; requestCert?: boolean; closeEach?: boolean; extra?: ServerOptions } = {}): Promise<TestServer> {
   const cert = opts.cert ?? pki.server;
   const requestCert = opts.requestCert ?? true;

@@ -1,7 +1,7 @@
 /**
- * failure-catalogue §I (concurrency and volume) through the spawned proxy:
- * I1 200 concurrent calls with random delays, JSON and SSE answers mixed;
- * I4 many SSE events for one call, and multi-line / pretty-printed server JSON.
+ * Concurrency and volume through the spawned proxy:
+ * 200 concurrent calls with random delays, JSON and SSE answers mixed;
+ * many SSE events for one call, and multi-line / pretty-printed server JSON.
  */
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';

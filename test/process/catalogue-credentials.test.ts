@@ -1,5 +1,5 @@
 /**
- * failure-catalogue E1/E6 for bearer tokens through the spawned proxy: a token file that is
+ * 401/403 handling and token rotation for bearer tokens through the spawned proxy: a token file that is
  * rotated mid-session is picked up (a 401 forces a re-read and one retry), a corrupt swap
  * keeps the last good token, and a rejection with nothing new gives one clear error.
  */

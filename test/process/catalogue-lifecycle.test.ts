@@ -1,6 +1,6 @@
 /**
- * failure-catalogue §B (process lifecycle) and G5 (no listener) through the spawned proxy.
- * B1: stdin EOF with N slow requests in flight → every one answered, one DELETE, exit 0 < 2 s.
+ * Process lifecycle and listener exposure (no listening socket) through the spawned proxy.
+ * stdin EOF with N slow requests in flight → every one answered, one DELETE, exit 0 < 2 s.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ const slow = (id: number, ms: number) => ({ jsonrpc: '2.0', id, method: 'tools/c
 const answers = (p: RawProxy, id: number) => p.lines.map((l) => JSON.parse(l)).filter((m) => m.id === id);
 const ids = [1, 2, 3, 4, 5];
 
-/** The proxy exits 0 within the ~2 s a host waits after closing stdin (protocol-notes §1.1). */
+/** The proxy exits 0 within the ~2 s a host waits after closing stdin (https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle, "Shutdown"). */
 async function exitsCleanlyWithin2s(p: RawProxy, t0: number): Promise<void> {
   const exit = await p.exited;
   expect(exit.code).toBe(0);

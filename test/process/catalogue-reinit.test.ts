@@ -1,5 +1,5 @@
 /**
- * failure-catalogue D1 (HTTP 404 = session expired) beyond the single-request case in
+ * HTTP 404 = session expired (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports, "Session Management") beyond the single-request case in
  * faults.test.ts: several requests hitting the 404 at once, and a server that keeps 404ing.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ function started(url: string): Promise<RawProxy> {
 const echo = (id: number, text: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
 
 describe('D1 session expiry under concurrency', () => {
-  // BUG (audit report, D1): when several in-flight requests get the 404 together, only the
+  // BUG: when several in-flight requests get the 404 together, only the
   // first waits for the new session. #reinitialize() returns at once for the others because
   // #startNewSession() has already cleared #sessionId, so they are re-POSTed with no session
   // id while the re-initialize is still running and the server answers 400.

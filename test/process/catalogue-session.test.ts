@@ -1,7 +1,7 @@
 /**
- * failure-catalogue §D (MCP session and protocol, 2025 era) and I2 (ordering) through the
- * spawned proxy: D2 session-id hygiene, D4 requests written before the initialize response,
- * D5 a server→client request in the middle of a tool call.
+ * MCP session and protocol (2025 era) and ordering through the
+ * spawned proxy: session-id hygiene, requests written before the initialize response,
+ * a server→client request in the middle of a tool call.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
@@ -141,7 +141,7 @@ describe('D4 / I2 requests written before the initialize response', () => {
       expect(posts(s)[0]!.msg.method).toBe('initialize');
     });
 
-    // BUG (audit report, D4/I2): the gate opens when the initialize *headers* arrive, not when
+    // BUG: the gate opens when the initialize *headers* arrive, not when
     // its result has been read, so requests queued behind it go out before the relay has seen
     // result.protocolVersion: they carry no MCP-Protocol-Version header (spec 2025-06-18+: MUST
     // on every request after initialize) and notifications/initialized precedes the result.

@@ -1,8 +1,8 @@
 /**
- * failure-catalogue §C (upstream transport failures) through the spawned proxy:
- * C3 sockets destroyed before/after headers and mid-body, C7 SSE streams that break with
- * and without event ids (resumption with GET + Last-Event-ID), C8 non-JSON answers,
- * C9 duplicate and unknown response ids. Every client request must get exactly one answer.
+ * Upstream transport failures through the spawned proxy:
+ * sockets destroyed before/after headers and mid-body, SSE streams that break with
+ * and without event ids (resumption with GET + Last-Event-ID), non-JSON answers,
+ * duplicate and unknown response ids. Every client request must get exactly one answer.
  */
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -110,7 +110,7 @@ describe('C3 connection reset / socket destroyed', () => {
 
   // A socket error on a JSON body surfaces as "internal error (SocketError)" with data.code
   // ESP_INTERNAL instead of the network diagnosis given for the same reset before headers:
-  // UpstreamResponse.bytes() does not map undici's body errors (see the audit report).
+  // UpstreamResponse.bytes() does not map undici's body errors.
   it('mid JSON body: the error is classified as a network failure, not an internal error', async () => {
     const { p } = await setup({
       onRequest: (m, res) => {

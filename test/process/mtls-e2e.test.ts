@@ -140,7 +140,7 @@ describe('failures name their cause', () => {
     const { error, stderr } = await initializeError({ MCP_ENDPOINT: s.url, MCP_CA_CERT: pki.ca.certPath });
     expect(error.message).toContain(`127.0.0.1:${s.port} closed the connection without answering`);
     expect(error.message).toContain('--client-cert');
-    // One log entry, with the same words as the client sees (issue 4).
+    // One log entry, with the same words as the client sees.
     expect(stderr.split('\n').filter((l) => l.includes('closed the connection without answering'))).toHaveLength(1);
   });
 

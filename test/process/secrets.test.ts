@@ -6,7 +6,7 @@ import { INIT, spawnRaw } from '../helpers/spawn-proxy.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
 import { startScriptedServer } from '../helpers/scripted-server.js';
 
-// Marker credentials: if any of these shows up anywhere, a secret leaked (catalogue H1–H4).
+// Marker credentials: if any of these shows up anywhere, a secret leaked (logs, errors, debug output).
 const TOKEN = 'CANARYTOKEN0a1b2c3d';
 const HEADER_SECRET = 'CANARYHEADER9z8y7x';
 const PROXY_PASSWORD = 'CANARYPROXYPW5566';

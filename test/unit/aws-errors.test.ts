@@ -7,7 +7,7 @@ function json(type: string | undefined, message: string, status = 403): AwsError
 }
 
 describe('classifyAwsAuthError', () => {
-  // Bodies as AWS front doors send them (protocol-notes §3.6, §3.7).
+  // Bodies as AWS front doors send them.
   const cases: Array<[string, AwsErrorResponse, AwsAuthErrorKind | undefined]> = [
     ['API Gateway, signature expired', json('InvalidSignatureException', 'Signature expired: 20240101T000000Z is now earlier than 20240101T001500Z (20240101T002000Z - 5 min.)'), 'clock-skew'],
     ['API Gateway, signature not yet current', json('InvalidSignatureException', 'Signature not yet current: 20240101T003000Z is still later than 20240101T002500Z (20240101T002000Z + 5 min.)'), 'clock-skew'],

@@ -21,7 +21,7 @@ const proxyAbort = (status: number) =>
 
 function describeErr(err: unknown, env: Record<string, string> = NO_ENV): UpstreamNetworkError {
   const mapped = describeNetworkError(err, URL_, env);
-  // H3: only host:port ever reaches the message, whatever the case.
+  // Only host:port ever reaches the message, whatever the case.
   const client = JSON.stringify(toJsonRpcError(mapped));
   expect(client).not.toMatch(/secret-path|sekrit|token=/);
   return mapped;

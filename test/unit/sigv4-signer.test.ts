@@ -1,7 +1,7 @@
 /**
  * Our SigV4 signer through the real attempt loop (HttpClient + undici) against a loopback
- * server that verifies every request with the independent verifier (failure-catalogue F1,
- * F2; protocol-notes §6.3). What the verifier checks is what went over the wire.
+ * server that verifies every request with the independent verifier
+ * (test/helpers/sigv4-verifier.ts). What the verifier checks is what went over the wire.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -199,7 +199,7 @@ describe('SigV4 signer when AWS says no', () => {
     await sendOk(c, post('/prod/mcp', CALL));
     expect(records.map((r) => r.result.ok)).toEqual([false, true]);
     expect(records[0]?.result).toMatchObject({ errorType: 'InvalidSignatureException', message: expect.stringMatching(/^Signature (expired|not yet current)/) });
-    // Every attempt is signed afresh (F2).
+    // Every attempt is signed afresh.
     expect(records[1]?.amzDate).not.toBe(records[0]?.amzDate);
     // The correction sticks: the next request passes on its first attempt.
     await sendOk(c, post('/prod/mcp', CALL));

@@ -1,6 +1,7 @@
 /**
- * AWS's own SigV4 test suites (failure-catalogue §1.4, F3) against three implementations:
- * @smithy/signature-v4 (through the four mapping rules of §1.4), the independent verifier
+ * AWS's own SigV4 test suites (awslabs/aws-c-auth tests/aws-signing-test-suite) against three implementations:
+ * @smithy/signature-v4 (through the four mapping rules of request.txt/context.json
+ * to signer options, Rule 1–4 below), the independent verifier
  * in test/helpers (stage by stage, and verifying the AWS-signed requests), and our Signer
  * (its requests must pass the verifier). Data-driven over the case folders like Envoy's
  * corpus test; every stage is asserted separately so a failure says where it diverged.
@@ -46,7 +47,7 @@ function parseHttpMessage(text: string): RawRequest {
     const line = lines[i] as string;
     const last = headers[headers.length - 1];
     if (/^[ \t]/.test(line) && last) {
-      // Rule 3 (§1.4): an obsolete folded line continues the value after a single space.
+      // Rule 3: an obsolete folded line continues the value after a single space.
       last[1] = `${last[1].trimEnd()} ${line.trim()}`;
       continue;
     }
@@ -187,7 +188,7 @@ function load2015Cases(): VectorCase[] {
 }
 
 // ---------------------------------------------------------------------------------------
-// smithy, through the mapping rules of failure-catalogue §1.4.
+// smithy, through the four mapping rules (Rule 1–4).
 
 /** Exposes the intermediate stages smithy computes (protected methods, called unchanged). */
 class RecordingSignatureV4 extends SignatureV4 {
@@ -281,12 +282,12 @@ function stagesFromVerifier(c: VectorCase): { canonicalRequest: string; stringTo
 // ---------------------------------------------------------------------------------------
 // Our Signer.
 
-/** Cases our policy covers: non-S3 paths, session token signed (§3.3, F4). */
+/** Cases our policy covers: non-S3 paths, session token signed. */
 function ourSignerApplies(c: VectorCase): boolean {
   return c.normalize && !c.omitSessionToken;
 }
 
-/** Headers our signer deliberately leaves unsigned (protocol-notes §3.4). */
+/** Headers our signer deliberately leaves unsigned (see UNSIGNED_HEADERS in src/signers/sigv4.ts). */
 const UNSIGNED_BY_POLICY = new Set(['content-length']);
 
 async function signWithOurSigner(c: VectorCase): Promise<SigV4WireRequest> {

@@ -91,7 +91,7 @@ export const sigv4Kind = defineSignerKind({
   refusedFlags: { '--aws-secret-access-key': 'use a profile (--profile) or the AWS_* env variables' },
   envOnly: [{ env: 'AWS_ENDPOINT_URL_STS', help: 'STS endpoint URL (VPC endpoints)', group: 'AWS SigV4' }],
   ownsAuthorization: true,
-  // DESIGN.md: auto = sigv4 if a role ARN or a service is set, or the URL is an AWS endpoint
+  // Auto-selection (README "Configuration"): sigv4 if a role ARN or a service is set, or the URL is an AWS endpoint
   // (unless a token says bearer).
   detect(input) {
     if ((input.flag('role-arn') ?? input.env('ASSUME_ROLE_ARN') ?? input.flag('service') ?? input.env('MCP_SIGV4_SERVICE')) !== undefined) return 'strong';
