@@ -211,7 +211,7 @@ describe('source credentials (default chain)', () => {
     expect(logEntries().find((e) => e.msg === 'AWS credentials loaded')).toMatchObject({ source: 'profile-role' });
   });
 
-  it('credential_process: used, and the child does not share our stdin/stdout (§4.7)', async () => {
+  it('credential_process: used, and the child does not share our stdin/stdout', async () => {
     const record = join(tmp, 'fds.json');
     const script = join(tmp, 'cred.mjs');
     writeFileSync(script, `
@@ -343,7 +343,7 @@ describe('source credentials (default chain)', () => {
   });
 });
 
-describe('expired SSO session (§4.4)', () => {
+describe('expired SSO session', () => {
   function writeSsoCache(key: string, token: Record<string, unknown>): void {
     const dir = join(tmp, '.aws', 'sso', 'cache');
     mkdirSync(dir, { recursive: true });
@@ -539,7 +539,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     expect(e.code).toBe('ESP_AWS_SOURCE_INVALID');
   });
 
-  it('a failure recovers on the next call (no restart needed, failure-catalogue E4)', async () => {
+  it('a failure recovers on the next call (no restart needed)', async () => {
     const fake = await startSts();
     useSourceKeysFromEnv();
     fake.failNext('AccessDenied');
@@ -556,7 +556,7 @@ describe('assume role (fromTemporaryCredentials + memoiser)', () => {
     expect(logEntries().filter((l) => l.code === 'ESP_AWS_NO_CREDENTIALS')).toHaveLength(1);
   });
 
-  it('opts.requestHandler carries the STS traffic, for --role-arn and for role_arn profiles (§4.6)', async () => {
+  it('opts.requestHandler carries the STS traffic, for --role-arn and for role_arn profiles', async () => {
     const fake = await startSts();
     let handled = 0;
     // What the TLS/proxy layer will hand in: a node-http-handler configured with agents.

@@ -68,7 +68,7 @@ describe('stdio framing: every bad line is answered and the proxy keeps serving'
     expect(r.result).toEqual({});
   });
 
-  it('drops a duplicate in-flight id: the first request gets its one answer (catalogue I3)', async () => {
+  it('drops a duplicate in-flight id: the first request gets its one answer', async () => {
     p.send({ jsonrpc: '2.0', id: 81, method: 'tools/call', params: { name: 'slow', arguments: { ms: 300 } } });
     p.send({ jsonrpc: '2.0', id: 81, method: 'ping' });
     const real = await p.waitFor((m) => m.id === 81);

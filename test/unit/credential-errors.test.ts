@@ -23,7 +23,7 @@ function visible(e: CredentialError): string {
 }
 
 describe('classifyCredentialError', () => {
-  describe('expired SSO session (§4.4 wordings)', () => {
+  describe('expired SSO session (every SDK wording)', () => {
     const wordings = [
       "Value not present for 'clientId' in SSO Token. Cannot refresh. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
       "Token is expired. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
@@ -177,7 +177,7 @@ describe('classifyCredentialError', () => {
       expect(e.hint).toContain('"env" block');
     });
 
-    it('says the env keys were skipped when a profile is named (§4.1)', () => {
+    it('says the env keys were skipped when a profile is named', () => {
       expect(classifyCredentialError(none, dev).message).toContain('(skipped: profile "dev" is set)');
     });
 

@@ -4,7 +4,7 @@ import { proxyFor, readProxyEnv } from '../../src/tls/proxy-env.js';
 
 const via = (target: string, env: Record<string, string>) => proxyFor(new URL(target), readProxyEnv(env))?.origin;
 
-describe('readProxyEnv / proxyFor (EnvHttpProxyAgent semantics, protocol-notes §5.3)', () => {
+describe('readProxyEnv / proxyFor (EnvHttpProxyAgent semantics)', () => {
   it('lower-case wins, an empty value means none, https falls back to HTTP_PROXY', () => {
     expect(via('https://a.example/', { https_proxy: 'http://lower:1', HTTPS_PROXY: 'http://upper:2' })).toBe('http://lower:1');
     expect(via('https://a.example/', { https_proxy: '', HTTPS_PROXY: 'http://upper:2' })).toBeUndefined();
