@@ -41,6 +41,9 @@ export function describeMessage(value: unknown): ClientMessageInfo | undefined {
   const m = value as Record<string, unknown>;
   if (m.jsonrpc !== '2.0') return undefined;
   if (typeof m.method === 'string') {
+    // Both a method and a result/error: neither a request nor a response (JSON-RPC 2.0 §4,
+    // §5); taken as either, it would skip the checks of the other (a list result unfiltered).
+    if ('result' in m || 'error' in m) return undefined;
     if (!('id' in m)) {
       const requestId = m.method === 'notifications/cancelled' ? (m.params as { requestId?: unknown } | undefined)?.requestId : undefined;
       return { kind: 'notification', id: undefined, method: m.method, name: nameOf(m.method, m.params), cancels: isJsonRpcId(requestId) ? requestId : undefined };

@@ -78,3 +78,11 @@ describe('duplicate keys', () => {
     expect(classifyLine(Buffer.from(text)).kind).toBe('message');
   });
 });
+
+describe('a message that is both a request and a response', () => {
+  it('is refused with -32600: it would skip the checks of one or the other', () => {
+    const r = classifyLine(Buffer.from('{"jsonrpc":"2.0","id":1,"method":"x","result":{"tools":[]}}'));
+    expect(r.kind).toBe('invalid');
+    expect(JSON.parse((r as { reply: string }).reply).error.code).toBe(-32600);
+  });
+});
