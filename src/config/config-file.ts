@@ -38,9 +38,12 @@ export interface FileKey {
 }
 
 const SECRET_NAME = /token|secret|password|passphrase/i;
-/** A key whose name says secret, except a setting naming the file that holds it. */
+/**
+ * A key whose name says secret, except a setting naming where the secret is: the file that
+ * holds it, or an endpoint URL (`oauth-token-url`).
+ */
 function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && !name.endsWith('-file');
+  return SECRET_NAME.test(name) && !name.endsWith('-file') && !name.endsWith('-url');
 }
 
 /** The config file's schema, generated from the settings table. */

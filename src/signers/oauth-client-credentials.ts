@@ -18,7 +18,6 @@ export interface OAuthClientCredentialsOptions {
   tokenUrl: URL | undefined;
   scope: string | undefined;
   clientAuth: 'basic' | 'post' | undefined;
-  allowHttp: boolean;
   dispatcher: Dispatcher;
   logger: Logger;
   now: () => number;
@@ -61,7 +60,7 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
 
   const token = memoizeCredentials(
     async () => {
-      server ??= await discoverAuthorizationServer(o.endpoint, metadataUrl, o.dispatcher, o.allowHttp);
+      server ??= await discoverAuthorizationServer(o.endpoint, metadataUrl, o.dispatcher);
       const issued = await requestToken(o.dispatcher, { tokenEndpoint: server.tokenEndpoint, clientId: o.clientId, auth: chooseAuth(o, server), scope: o.scope, resource: resourceOf(o.endpoint), issuer: server.issuer }, o.now());
       registerSecret(issued.accessToken, 'oauth-access-token');
       log.info(

@@ -49,9 +49,9 @@ export function oauthChallenge(status: number, headers: Readonly<Record<string, 
   } catch {
     // Named without the URL.
   }
-  const url = `${endpoint.origin}${endpoint.pathname}`;
   return new UpstreamHttpError('ESP_OAUTH_REQUIRED', `the server uses OAuth (HTTP 401, WWW-Authenticate: Bearer naming ${where}) and no OAuth client is configured`, {
     httpStatus: status,
-    hint: `for a service account set --oauth-client-id / MCP_OAUTH_CLIENT_ID with MCP_OAUTH_CLIENT_SECRET (or --oauth-private-key-file) in this server's configuration; for a person run once in a terminal: mcp-signing-proxy login ${safeUrl(new URL(url))}`,
+    // A browser login for people is not built yet: only what works today is suggested.
+    hint: "set --oauth-client-id / MCP_OAUTH_CLIENT_ID with MCP_OAUTH_CLIENT_SECRET (or --oauth-private-key-file) in this server's configuration (OAuth client credentials); for a server that wants a person to log in, let the host do the OAuth login without this proxy",
   });
 }

@@ -39,23 +39,24 @@ async function discoveryPeer(meta: (base: string) => { prm?: object; as?: object
 describe('OAuth discovery: one URL policy for every discovered URL', () => {
   it('follows resource metadata to the authorization server and its token endpoint', async () => {
     const { endpoint } = await discoveryPeer((b) => ({ prm: { resource: `${b}/mcp`, authorization_servers: [b] }, as: { issuer: b, token_endpoint: `${b}/token`, token_endpoint_auth_methods_supported: ['client_secret_post'] } }));
-    const as = await discoverAuthorizationServer(endpoint, undefined, dispatcher, false);
+    const as = await discoverAuthorizationServer(endpoint, undefined, dispatcher);
     expect(as.tokenEndpoint.href).toBe(`${endpoint.origin}/token`);
     expect(as.authMethods).toEqual(['client_secret_post']);
   });
   it.each([
-    ['a plain-http token endpoint off loopback', (b: string) => ({ prm: { authorization_servers: [b] }, as: { issuer: b, token_endpoint: 'http://as.example.com/token' } }), /not https/],
-    ['a token endpoint with user:password', (b: string) => ({ prm: { authorization_servers: [b] }, as: { issuer: b, token_endpoint: `${b.replace('//', '//u:p@')}/token` } }), /user:password/],
-    ['metadata naming another issuer (mix-up)', (b: string) => ({ prm: { authorization_servers: [b] }, as: { issuer: 'https://evil.example.com', token_endpoint: `${b}/token` } }), /another issuer/],
+    ['a plain-http token endpoint off loopback', (b: string) => ({ prm: { resource: `${b}/mcp`, authorization_servers: [b] }, as: { issuer: b, token_endpoint: 'http://as.example.com/token' } }), /not https/],
+    ['a token endpoint with user:password', (b: string) => ({ prm: { resource: `${b}/mcp`, authorization_servers: [b] }, as: { issuer: b, token_endpoint: `${b.replace('//', '//u:p@')}/token` } }), /user:password/],
+    ['metadata naming another issuer (mix-up)', (b: string) => ({ prm: { resource: `${b}/mcp`, authorization_servers: [b] }, as: { issuer: 'https://evil.example.com', token_endpoint: `${b}/token` } }), /another issuer/],
     ['resource metadata about another resource', (b: string) => ({ prm: { resource: 'https://other.example.com/mcp', authorization_servers: [b] } }), /another resource/],
-    ['an authorization server over plain http off loopback', () => ({ prm: { authorization_servers: ['http://as.example.com'] } }), /not https/],
-    ['no authorization_servers', () => ({ prm: {} }), /names no authorization_servers/],
+    ['an authorization server over plain http off loopback', (b: string) => ({ prm: { resource: `${b}/mcp`, authorization_servers: ['http://as.example.com'] } }), /not https/],
+    ['no authorization_servers', (b: string) => ({ prm: { resource: `${b}/mcp` } }), /names no authorization_servers/],
+    ['resource metadata that names no resource (RFC 9728 requires it)', (b: string) => ({ prm: { authorization_servers: [b] } }), /names no resource/],
   ])('refuses %s', async (_name, meta, pattern) => {
     const { endpoint } = await discoveryPeer(meta);
-    await expect(discoverAuthorizationServer(endpoint, undefined, dispatcher, false)).rejects.toThrow(pattern);
+    await expect(discoverAuthorizationServer(endpoint, undefined, dispatcher)).rejects.toThrow(pattern);
   });
   it('refuses a resource_metadata URL with user:password from the challenge', async () => {
-    await expect(discoverAuthorizationServer(new URL('http://127.0.0.1:1/mcp'), 'https://u:p@a.example/m', dispatcher, false)).rejects.toThrow(/user:password/);
+    await expect(discoverAuthorizationServer(new URL('http://127.0.0.1:1/mcp'), 'https://u:p@a.example/m', dispatcher)).rejects.toThrow(/user:password/);
   });
 });
 

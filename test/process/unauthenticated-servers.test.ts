@@ -29,7 +29,8 @@ describe('servers that want authentication the proxy does not have', () => {
     const url = await server((_req, res) => res.writeHead(401, { 'www-authenticate': 'Bearer resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp"' }).end());
     const e = await initError(url);
     expect(e.message).toMatch(/the server uses OAuth/);
-    expect(e.message).toMatch(/--oauth-client-id[\s\S]*MCP_OAUTH_CLIENT_SECRET[\s\S]*mcp-signing-proxy login http:\/\/127\.0\.0\.1:\d+\/mcp/);
+    expect(e.message).toMatch(/--oauth-client-id[\s\S]*MCP_OAUTH_CLIENT_SECRET/);
+    expect(e.message).not.toContain("mcp-signing-proxy login");
   });
 
   it('a redirect to a *.cloudflareaccess.com login: Cloudflare Access and its service-token headers', async () => {

@@ -89,6 +89,13 @@ describe('layering: flag › environment › server entry › defaults', () => {
     expect(cfg(['--config', path, '--server', 'dev'], { MCP_INSECURE: '0' }).tls.insecure).toBe(false);
   });
 
+  it('a URL whose name says token is not a secret: oauth-token-url is taken literally', () => {
+    const path = file({ defaults: { endpoint: 'https://mcp.example.com/mcp', 'oauth-token-url': 'https://as.example.com/token' } });
+    const l = layered(['--config', path], {});
+    expect(l.settings.find((s) => s.key.name === 'oauth-token-url')?.value).toBe('https://as.example.com/token');
+    expect(renderConfig(l)).toMatch(/^oauth-token-url +https:\/\/as\.example\.com\/token +config defaults$/m);
+  });
+
   it('a variable that sets the same thing another way beats the file too', () => {
     const tokenFile = join(dir, 'token-from-file');
     writeFileSync(tokenFile, 'tok-from-file');

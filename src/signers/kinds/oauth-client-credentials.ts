@@ -114,7 +114,6 @@ export const oauthClientCredentialsKind = defineSignerKind({
       tokenUrl: c.tokenUrl,
       scope: c.scope,
       clientAuth: c.clientAuth,
-      allowHttp: config.network.allowHttp,
       dispatcher,
       logger,
       now,

@@ -28,7 +28,10 @@ function fail(message: string, hint: string): CredentialError {
  * from the server's 401 challenge; without one the well-known location under the endpoint
  * is tried (MCP authorization spec, "Protected Resource Metadata Discovery Requirements").
  */
-export async function discoverAuthorizationServer(endpoint: URL, metadataUrl: string | undefined, dispatcher: Dispatcher, allowHttp: boolean): Promise<AuthorizationServer> {
+export async function discoverAuthorizationServer(endpoint: URL, metadataUrl: string | undefined, dispatcher: Dispatcher): Promise<AuthorizationServer> {
+  // Every URL here comes from the server, not the user: --allow-http (which the user gave
+  // for MCP_ENDPOINT) does not extend to them; plain http only to loopback.
+  const allowHttp = false;
   const candidates = metadataUrl !== undefined
     ? [checkOAuthUrl(metadataUrl, 'protected-resource metadata URL', allowHttp, "the server's WWW-Authenticate resource_metadata")]
     : [wellKnown(endpoint, 'oauth-protected-resource'), new URL('/.well-known/oauth-protected-resource', endpoint.origin)];
@@ -45,9 +48,10 @@ export async function discoverAuthorizationServer(endpoint: URL, metadataUrl: st
   if (prm === undefined || where === undefined) {
     throw fail(`the server's protected-resource metadata (RFC 9728) was not found at ${candidates.map((u) => safeUrl(u)).join(' or ')}`, 'check that the server supports OAuth');
   }
-  // RFC 9728 §3.3: the metadata must be about this resource, or tokens would be asked for another.
-  if (typeof prm.resource === 'string' && !coversEndpoint(prm.resource, endpoint)) {
-    throw fail(`the protected-resource metadata at ${safeUrl(where)} describes another resource`, 'check MCP_ENDPOINT');
+  // RFC 9728 §3.3: `resource` is required and must be this endpoint; it is what binds the
+  // metadata (which may sit on any origin) to the server whose tokens are asked for.
+  if (typeof prm.resource !== 'string' || !coversEndpoint(prm.resource, endpoint)) {
+    throw fail(`the protected-resource metadata at ${safeUrl(where)} ${typeof prm.resource === 'string' ? 'describes another resource' : 'names no resource'}`, 'check MCP_ENDPOINT, or ask the server operator to serve RFC 9728 metadata for it');
   }
   const servers = prm.authorization_servers;
   const first = Array.isArray(servers) ? servers.find((s): s is string => typeof s === 'string') : undefined;
