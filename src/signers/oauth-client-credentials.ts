@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { memoizeCredentials } from '../credentials/memoize-credentials.js';
 import { CredentialError } from '../errors.js';
 import { registerSecret, safeOrigin } from '../logging/safe-url.js';
@@ -81,8 +82,18 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
     }
   }
 
+  // The audit log names who acted (README "Audit log"): the client, its issuer, and the token
+  // by a hash prefix like the bearer signer's, computed once per token.
+  let hashed = { of: '', id: '' };
+
   return {
     name: 'oauth-client-credentials',
+    identity() {
+      const out: Record<string, string> = { oauthClientId: o.clientId };
+      if (server?.issuer !== undefined) out.oauthIssuer = server.issuer;
+      if (hashed.id !== '') out.oauthToken = hashed.id;
+      return out;
+    },
     async sign(req, ctx) {
       // Before discovery there is nothing to send: the server's 401 says where to get a token.
       if (server === undefined && generation === 0) {
@@ -91,6 +102,7 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
       }
       const current = await token();
       signedWith.set(ctx, current.generation);
+      if (hashed.of !== current.accessToken) hashed = { of: current.accessToken, id: `sha256:${createHash('sha256').update(current.accessToken).digest('hex').slice(0, 12)}` };
       return withHeaders(req, { authorization: `Bearer ${current.accessToken}` });
     },
     async onAuthFailure(failure: AuthFailure, ctx) {

@@ -2,8 +2,8 @@
  * OAuth client credentials through the built CLI against a loopback authorization server
  * and an MCP server that validates the tokens (test/helpers/oauth-server.ts).
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -155,8 +155,27 @@ describe('OAuth client credentials through the spawned proxy', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const before = mcp.requests.length;
     expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
-    expect(as.requests).toHaveLength(2);
+    // At least one refresh (the memoizer may also refresh in the background ahead of expiry).
+    expect(as.requests.length).toBeGreaterThanOrEqual(2);
     // One request for the call: no rejected attempt in front of it.
     expect(mcp.requests.slice(before).filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
+  it('the audit log names the client, its issuer and the token by a hash prefix, never the token', async () => {
+    const { as, mcp } = await setup();
+    const audit = join(mkdtempSync(join(tmpdir(), 'msp-oauth-audit-')), 'audit.jsonl');
+    const p = proxy({ MCP_ENDPOINT: mcp.url, MCP_OAUTH_CLIENT_ID: 'svc-1', MCP_OAUTH_CLIENT_SECRET: SECRET, MCP_AUDIT_LOG: audit });
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0 && m.result);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
+    p.child.stdin.end();
+    await p.exited;
+    const [token] = [...as.tokens.keys()];
+    const text = readFileSync(audit, 'utf8');
+    const line = JSON.parse(text.trim().split('\n')[0] as string);
+    expect(line.identity).toEqual({ oauthClientId: 'svc-1', oauthIssuer: as.issuer, oauthToken: `sha256:${createHash('sha256').update(token as string).digest('hex').slice(0, 12)}` });
+    expect(text).not.toContain(token as string);
+    expect(text).not.toContain(SECRET);
   });
 });
