@@ -8,14 +8,18 @@ const POLL_MS = 15;
 
 /**
  * Runs `fn` while holding `<path>.lock`, a file created exclusively (O_EXCL), so several
- * proxy processes sharing one pin file or audit log take turns at read-modify-write. The
- * lock only serialises: every write is itself safe without it (a rename, one O_APPEND
- * write), so a lock that cannot be had in time, or cannot be created at all, costs at
- * worst ordering, never a corrupt file.
+ * proxy processes sharing one pin file or audit log take turns at read-modify-write.
+ * Every write is itself safe without the lock (a rename, one O_APPEND write), so the file
+ * is never corrupt; but when the lock cannot be had in time (or created at all) `fn` runs
+ * anyway, because it must never stall the proxy, and then two writers may interleave: one
+ * pin update can be lost (those tools are recorded again later), and two audit lines can
+ * name the same `prev` (the chain check then flags the log). `onUnlocked` is told, so the
+ * caller can log it.
  */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, onUnlocked: () => void): Promise<T> {
   const lock = `${path}.lock`;
   const held = await acquire(lock);
+  if (!held) onUnlocked();
   try {
     return await fn();
   } finally {

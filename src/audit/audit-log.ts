@@ -108,7 +108,7 @@ export class AuditLog {
         }
       }
       try {
-        await withFileLock(this.#path, () => this.#write(records));
+        await withFileLock(this.#path, () => this.#write(records), () => this.#log.warn({ path: this.#path }, 'audit log: another process held the lock too long; writing without it (the hash chain may fork here)'));
         this.written += records.length;
         if (this.#lossLogged) {
           this.#lossLogged = false;

@@ -24,7 +24,7 @@ export async function acceptTools(file: string, endpoint: string, patterns: read
         accepted.push(name);
       }
     },
-  ]);
+  ], () => process.stderr.write(`mcp-signing-proxy: another process held ${file}.lock too long; updated without it\n`));
   if (accepted.length === 0) {
     throw new ConfigError(
       `no tool matching --accept-tool ${patterns.join(',')} waits for acceptance for ${endpoint} in ${file}`,

@@ -97,8 +97,11 @@ export function loadPins(path: string, endpoint: string): EndpointPins {
 /** One change to apply to the file as it is on disk. */
 export type PinChange = (pins: EndpointPins) => void;
 
-/** Re-reads the file, applies `changes` to the endpoint, replaces the file (temp + rename). */
-export async function updatePins(path: string, endpoint: string, changes: readonly PinChange[]): Promise<EndpointPins> {
+/**
+ * Re-reads the file, applies `changes` to the endpoint, replaces the file (temp + rename).
+ * `onUnlocked` hears when another process held the lock too long (see withFileLock).
+ */
+export async function updatePins(path: string, endpoint: string, changes: readonly PinChange[], onUnlocked: () => void): Promise<EndpointPins> {
   return withFileLock(path, async () => {
     let file: PinFile;
     try {
@@ -118,5 +121,5 @@ export async function updatePins(path: string, endpoint: string, changes: readon
       throw err;
     }
     return { ...pins };
-  });
+  }, onUnlocked);
 }

@@ -41,7 +41,7 @@ export function pinHook(opts: PinHookOptions): RelayHook & { flush(): Promise<vo
         const batch = queued;
         queued = [];
         try {
-          const merged = await updatePins(file, endpoint, batch);
+          const merged = await updatePins(file, endpoint, batch, () => log.warn({ file }, 'tool pins: another process held the pin file lock too long; updating without it (a concurrent update may be lost and recorded again later)'));
           for (const c of queued) c(merged);
           pins = merged;
           lastRead = fileStamp([file]);

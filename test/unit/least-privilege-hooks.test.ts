@@ -171,9 +171,9 @@ describe('the pin hook', () => {
     writeFileSync(file, JSON.stringify({ version: 1, endpoints: {} }));
     const digests = { description: 'x', inputSchema: 'y', annotations: 'z' };
     await Promise.all([
-      updatePins(file, 'E', [(p) => void (p.one = { accepted: digests })]),
-      updatePins(file, 'E', [(p) => void (p.two = { accepted: digests })]),
-      updatePins(file, 'G', [(p) => void (p.three = { accepted: digests })]),
+      updatePins(file, 'E', [(p) => void (p.one = { accepted: digests })], () => undefined),
+      updatePins(file, 'E', [(p) => void (p.two = { accepted: digests })], () => undefined),
+      updatePins(file, 'G', [(p) => void (p.three = { accepted: digests })], () => undefined),
     ]);
     expect(Object.keys(loadPins(file, 'E')).sort()).toEqual(['one', 'two']);
     expect(Object.keys(loadPins(file, 'G'))).toEqual(['three']);
