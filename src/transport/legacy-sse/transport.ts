@@ -116,7 +116,7 @@ export class LegacySseTransport implements RemoteTransport {
       session = await this.#renew(session, 'the server answered HTTP 404 to a message (the session is gone)');
       status = await this.#post(session, body, info, sig);
     }
-    if (status === 404) throw await this.#postError(404, info);
+    if (status === 404) throw this.#postError(404, info);
     if (info.method === 'notifications/initialized') this.#initialized = true;
     if (info.kind === 'request') await this.#answered(session, info, isAnswered, sig);
   }
@@ -164,7 +164,7 @@ export class LegacySseTransport implements RemoteTransport {
     return res.status;
   }
 
-  async #postError(status: number, info: ClientMessageInfo): Promise<ProxyError> {
+  #postError(status: number, info: ClientMessageInfo): ProxyError {
     return new ProtocolError(`ESP_HTTP_${status}`, `the legacy SSE server answered HTTP ${status} to ${info.method ?? 'a response'} at its message endpoint`, {
       httpStatus: status,
       hint: 'restart the MCP server connection in your client, and check the server logs',
@@ -226,14 +226,13 @@ export class LegacySseTransport implements RemoteTransport {
 
   /** The client's initialize again, under a private id the client never sees, on a new session. */
   async #replay(session: Session, replay: Uint8Array, signal: AbortSignal, expect: (id: string) => void, result: () => unknown): Promise<void> {
-
     const id = `mcp-signing-proxy-reinit-${++this.#reinitCount}`;
     expect(id);
     const message = JSON.parse(Buffer.from(replay).toString('utf8')) as Record<string, unknown>;
     message.id = id;
     const info: ClientMessageInfo = { kind: 'request', id, method: 'initialize', name: undefined };
     const status = await this.#post(session, Buffer.from(JSON.stringify(message)), info, signal);
-    if (status === 404) throw await this.#postError(404, info);
+    if (status === 404) throw this.#postError(404, info);
     await this.#answered(session, info, () => result() !== undefined, signal);
     if (session.ctl.signal.aborted) throw session.endReason ?? new ProtocolError('ESP_STREAM_ENDED', 'the server ended the event stream');
     if ((result() as { result?: unknown } | undefined)?.result === undefined) {
