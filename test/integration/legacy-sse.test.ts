@@ -112,7 +112,9 @@ describe('legacy HTTP+SSE against the SDK SSE server', () => {
     const h = legacyWith(server.url, { reconnectDelayMs: 50 });
     await initialized(h);
     h.send(call(1, 'slow', { ms: 3000 }));
-    await new Promise((r) => setTimeout(r, 300));
+    // Drop once the server has the call (it answers in 3 s), not after a guessed pause.
+    const deadline = Date.now() + 10_000;
+    while (!server.requests.some((r) => r.body.includes('"tools/call"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     server.dropStreams();
     const lost = await h.out.waitFor((m) => m.id === 1);
     expect(lost.error.message).toMatch(/session ended while tools\/call was in flight, so its answer is lost/);
