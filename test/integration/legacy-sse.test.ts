@@ -184,7 +184,7 @@ describe('legacy HTTP+SSE faults', () => {
     const h = legacyWith(server.url, { postTimeoutMs: 300 });
     const init = await h.ask(INIT);
     expect(init.error.data.code).toBe('ESP_POST_TIMEOUT');
-    expect(init.error.message).toMatch(/did not answer the POST of initialize within 0 s|within/);
+    expect(init.error.message).toMatch(/did not answer the POST of initialize within 0 s \(including the wait for a free connection\)/);
   });
 
   it('a server that keeps dropping the stream gets a clear final error', async () => {

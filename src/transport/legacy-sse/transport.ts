@@ -149,7 +149,8 @@ export class LegacySseTransport implements RemoteTransport {
       res = await this.#http.send(req, sig, info.kind === 'request' ? 'call' : 'control');
     } catch (err) {
       if (timeout.aborted && !signal.aborted) {
-        throw new ProtocolError('ESP_POST_TIMEOUT', `the legacy SSE server did not answer the POST of ${info.method ?? 'a response'} within ${Math.round(this.#postTimeoutMs / 1000)} s`, {
+        // The wait for a free connection (--max-connections) happens inside send and counts too.
+        throw new ProtocolError('ESP_POST_TIMEOUT', `the legacy SSE server did not answer the POST of ${info.method ?? 'a response'} within ${Math.round(this.#postTimeoutMs / 1000)} s (including the wait for a free connection)`, {
           hint: 'the server may have lost the session; restart the MCP server connection in your client, and check the server logs',
         });
       }
