@@ -223,6 +223,46 @@ describe('legacy HTTP+SSE faults', () => {
   });
 });
 
+describe('legacy HTTP+SSE: every request gets an answer', () => {
+  /** A legacy server whose answers to tools/call are the event data `answers[name]` gives for the request id. */
+  async function unrelayable(answers: Record<string, (id: number) => string>, opts: { holdPosts?: boolean } = {}) {
+    let stream: http.ServerResponse | undefined;
+    const held: http.ServerResponse[] = [];
+    const server = await scripted((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: endpoint\ndata: /messages?sessionId=s1\n\n');
+        stream = res;
+        return;
+      }
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const msg = JSON.parse(body);
+        if (opts.holdPosts === true && msg.method === 'tools/call') held.push(res);
+        else res.writeHead(202).end();
+        if (msg.id === undefined) return;
+        const data = msg.method === 'tools/call' ? answers[msg.params.name]?.(msg.id) : JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: '2024-11-05', capabilities: {}, serverInfo: { name: 'x', version: '1' } } });
+        if (data !== undefined) stream?.write(`event: message\ndata: ${data}\n\n`);
+      });
+    });
+    return { server, stream: () => stream, held };
+  }
+
+  it('a POST cut off because the session\'s stream ended says the session ended, not a network failure', async () => {
+    const { server, stream, held } = await unrelayable({}, { holdPosts: true });
+    const h = legacyWith(server.url, { reconnectDelayMs: 10_000 });
+    await initialized(h);
+    h.send(call(1, 'never', {}));
+    const deadline = Date.now() + 10_000;
+    while (held.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    stream()?.destroy();
+    const lost = await h.out.waitFor((m) => m.id === 1);
+    expect(lost.error.data.code).toBe('ESP_STREAM_LOST');
+    expect(lost.error.message).toMatch(/the legacy SSE session ended while tools\/call was in flight/);
+  });
+});
+
 describe('--transport auto', () => {
   it('falls back to legacy SSE on a 404 to the Streamable initialize; one answer; the verdict is kept', async () => {
     const server = await startLegacySseServer();

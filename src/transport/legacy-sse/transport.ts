@@ -154,6 +154,7 @@ export class LegacySseTransport implements RemoteTransport {
           hint: 'the server may have lost the session; restart the MCP server connection in your client, and check the server logs',
         });
       }
+      if (session.ctl.signal.aborted && !signal.aborted) throw this.#lost(session, info);
       throw err instanceof ProxyError ? err : describeNetworkError(err, session.postUrl);
     }
     if (res.status === 404) {
@@ -183,14 +184,19 @@ export class LegacySseTransport implements RemoteTransport {
         signal.removeEventListener('abort', check);
         ended.removeEventListener('abort', check);
         if (isAnswered() || signal.aborted) return resolve();
-        const why = session.endReason?.message ?? 'the session was closed';
-        reject(new ProtocolError('ESP_STREAM_LOST', `the legacy SSE session ended while ${info.method} was in flight, so its answer is lost (${why})`, {
-          hint: 'retry the request; the proxy opens a new session',
-        }));
+        reject(this.#lost(session, info));
       };
       signal.addEventListener('abort', check);
       ended.addEventListener('abort', check);
       session.waiters.add(check);
+    });
+  }
+
+  /** The error for a message whose session ended under it: its answer, if any, is lost. */
+  #lost(session: Session, info: ClientMessageInfo): ProxyError {
+    const why = session.endReason?.message ?? 'the session was closed';
+    return new ProtocolError('ESP_STREAM_LOST', `the legacy SSE session ended while ${info.method ?? 'a response'} was in flight, so its answer is lost (${why})`, {
+      hint: 'retry the request; the proxy opens a new session',
     });
   }
 
