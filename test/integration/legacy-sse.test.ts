@@ -249,6 +249,38 @@ describe('legacy HTTP+SSE: every request gets an answer', () => {
     return { server, stream: () => stream, held };
   }
 
+  it('a response that is not JSON or nests too deep answers its request with the error, as on Streamable HTTP', async () => {
+    const { server } = await unrelayable({
+      bad: (id) => `{"jsonrpc":"2.0","id":${id},"result":{oops}}`,
+      deep: (id) => `{"jsonrpc":"2.0","id":${id},"result":${'['.repeat(1500)}${']'.repeat(1500)}}`,
+      // The id after the result, as the MCP TypeScript SDK writes it.
+      late: (id) => `{"result":{"text":"cut off},"jsonrpc":"2.0","id":${id}}`,
+    });
+    const h = legacyWith(server.url, {});
+    await initialized(h);
+    const bad = await h.ask(call(1, 'bad', {}));
+    expect(bad.error.data.code).toBe('ESP_BAD_JSON');
+    expect(bad.error.message).toMatch(/^mcp-signing-proxy: the server sent an event that is not JSON/);
+    expect((await h.ask(call(2, 'deep', {}))).error.data.code).toBe('ESP_JSON_TOO_DEEP');
+    expect((await h.ask(call(3, 'late', {}))).error.data.code).toBe('ESP_BAD_JSON');
+    expect(h.out.answers(1)).toHaveLength(1);
+  });
+
+  it('a server request that cannot be relayed answers no client request', async () => {
+    const { server, stream } = await unrelayable({
+      // A server→client request with the same id (its own id space) that is not JSON.
+      ok: (id) => `{"jsonrpc":"2.0","id":${id},"method":"sampling/createMessage","params":{oops}}`,
+    });
+    const h = legacyWith(server.url, {});
+    await initialized(h);
+    h.send(call(1, 'ok', {}));
+    // The answer comes well after the request that cannot be relayed.
+    await new Promise((r) => setTimeout(r, 200));
+    stream()?.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [] } })}\n\n`);
+    const ok = await h.out.waitFor((m) => m.id === 1);
+    expect(ok.result).toEqual({ content: [] });
+  });
+
   it('a POST cut off because the session\'s stream ended says the session ended, not a network failure', async () => {
     const { server, stream, held } = await unrelayable({}, { holdPosts: true });
     const h = legacyWith(server.url, { reconnectDelayMs: 10_000 });
