@@ -6,6 +6,7 @@ import { describeNetworkError } from '../network-errors.js';
 import type { JsonRpcId } from '../../jsonrpc.js';
 import { findResponseId } from '../find-response-id.js';
 import { parseRemote, unrelayable, type Deliver } from '../remote-transport.js';
+import { tooLarge, type MessageCap } from '../response-cap.js';
 import { SseParser, type SseEvent } from '../sse-parser.js';
 import { hintForStatus } from '../streamable-http/http-status.js';
 
@@ -30,7 +31,7 @@ export type RejectAnswer = (id: JsonRpcId, err: ProxyError) => void;
  * Opens the GET event stream of a 2024-11-05 HTTP+SSE server
  * (https://modelcontextprotocol.io/specification/2024-11-05/basic/transports#http-with-sse):
  * waits for its first event, `endpoint`, and relays every `message` event after it to
- * `deliver`. A message that cannot be relayed (not JSON, too deep)
+ * `deliver`. A message that cannot be relayed (over the response cap, not JSON, too deep)
  * goes to `reject` when its id can be found: every answer shares this one stream, so the
  * request it answers is told here. Resolves once the endpoint is known; the stream keeps
  * being read until it ends or `signal` aborts.
@@ -38,6 +39,8 @@ export type RejectAnswer = (id: JsonRpcId, err: ProxyError) => void;
 export async function openLegacyStream(endpoint: URL, http: HttpClient, log: Logger, deliver: Deliver, reject: RejectAnswer, signal: AbortSignal, endpointTimeoutMs: number): Promise<LegacyStream> {
   const res = await getStream(endpoint, http, signal);
   const parser = new SseParser();
+  // The cap applies to each event (README "Response caps").
+  parser.maxEventBytes = res.cap?.limit;
   const chunks = res.chunks()[Symbol.asyncIterator]();
   let postUrl: URL | undefined;
   const early: SseEvent[] = [];
@@ -65,7 +68,7 @@ export async function openLegacyStream(endpoint: URL, http: HttpClient, log: Log
   }
   log.debug({ postUrl: safeUrl(postUrl) }, 'legacy SSE session open');
   const ended = (async (): Promise<ProxyError | undefined> => {
-    const relay = (ev: SseEvent) => relayEvent(ev, deliver, reject, log);
+    const relay = (ev: SseEvent) => relayEvent(ev, deliver, reject, log, res.cap);
     for (const ev of early) await relay(ev);
     try {
       for (;;) {
@@ -125,7 +128,12 @@ export function resolveEndpoint(data: string, endpoint: URL): URL {
 }
 
 /** Relays one `message` event; one that cannot be relayed answers its request with the error (as on a Streamable HTTP POST). */
-async function relayEvent(ev: SseEvent, deliver: Deliver, reject: RejectAnswer, log: Logger): Promise<void> {
+async function relayEvent(ev: SseEvent, deliver: Deliver, reject: RejectAnswer, log: Logger, cap: MessageCap | undefined): Promise<void> {
+  if (ev.tooLarge !== undefined && cap !== undefined) {
+    log.warn({ bytes: ev.tooLarge, limit: cap.limit }, 'dropped an event over the response cap');
+    rejectFound(findResponseId(ev.head ?? Buffer.alloc(0), ev.tail ?? Buffer.alloc(0)), tooLarge(ev.tooLarge, false, cap), reject, log);
+    return;
+  }
   if (ev.data.length === 0) return;
   let msg;
   try {
