@@ -5,7 +5,13 @@ export interface SseEvent {
   readonly data: Buffer;
   /** Set instead of `data` when the event was over `maxEventBytes`: the bytes counted (at least). */
   readonly tooLarge?: number;
+  /** With `tooLarge`: the first and last few KiB of its data, enough to find the JSON-RPC id. */
+  readonly head?: Buffer;
+  readonly tail?: Buffer;
 }
+
+/** Bytes kept from each end of an event over the cap (the id is near one end or the other). */
+const KEEP_BYTES = 4096;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -48,6 +54,9 @@ export class SseParser {
   #overflow: number | undefined;
   /** The line being assembled was dropped (over the cap): its end only ends it. */
   #partialDropped = false;
+  /** Of the event over the cap: its first and (so far) last bytes of data. */
+  #overflowHead: Buffer | undefined;
+  #overflowTail: Buffer = Buffer.alloc(0);
 
   push(chunk: Uint8Array): SseEvent[] {
     let s = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
@@ -101,6 +110,7 @@ export class SseParser {
       i = j + 1;
       if (dropped) {
         this.#overflow = (this.#overflow ?? 0) + piece.length;
+        this.#keepTail(piece);
         continue;
       }
       const ev = this.#line(line);
@@ -143,12 +153,17 @@ export class SseParser {
   #hold(piece: Buffer): void {
     if (this.#partialDropped) {
       this.#overflow = (this.#overflow ?? 0) + piece.length;
+      this.#keepTail(piece);
       return;
     }
     this.#partial.push(piece);
     this.#partialBytes += piece.length;
     if (this.maxEventBytes !== undefined && this.#dataBytes + this.#partialBytes > this.maxEventBytes) {
       this.#overflow = (this.#overflow ?? 0) + this.#dataBytes + this.#partialBytes;
+      // The line held is a field line still: past its `data:` prefix is data.
+      const line = Buffer.concat(this.#partial);
+      const value = line.subarray(0, 5).toString('latin1') === 'data:' ? line.subarray(line[5] === SPACE ? 6 : 5) : Buffer.alloc(0);
+      this.#startOverflow(this.#data.length > 0 ? [...this.#data, value] : [value]);
       this.#partial = [];
       this.#data = [];
       this.#partialBytes = this.#dataBytes = 0;
@@ -159,15 +174,30 @@ export class SseParser {
   #addData(value: Buffer): void {
     if (this.#overflow !== undefined) {
       this.#overflow += value.length + 1;
+      this.#keepTail(Buffer.concat([NEWLINE, value]));
       return;
     }
     this.#dataBytes += value.length + (this.#data.length > 0 ? 1 : 0);
     this.#data.push(value);
     if (this.maxEventBytes !== undefined && this.#dataBytes > this.maxEventBytes) {
       this.#overflow = this.#dataBytes;
+      this.#startOverflow(this.#data);
       this.#data = [];
       this.#dataBytes = 0;
     }
+  }
+
+  /** The event's data lines so far, as it goes over the cap: keep its two ends only. */
+  #startOverflow(lines: Buffer[]): void {
+    if (this.#overflowHead !== undefined) return;
+    const data = Buffer.concat(lines.flatMap((l, k) => (k === 0 ? [l] : [NEWLINE, l])));
+    this.#overflowHead = Buffer.from(data.subarray(0, KEEP_BYTES));
+    this.#overflowTail = Buffer.from(data.subarray(Math.max(0, data.length - KEEP_BYTES)));
+  }
+
+  #keepTail(piece: Buffer): void {
+    const joined = piece.length >= KEEP_BYTES ? piece : Buffer.concat([this.#overflowTail, piece]);
+    this.#overflowTail = Buffer.from(joined.subarray(Math.max(0, joined.length - KEEP_BYTES)));
   }
 
   #dispatch(): SseEvent | undefined {
@@ -184,8 +214,12 @@ export class SseParser {
     this.#dataBytes = 0;
     if (this.#overflow !== undefined) {
       const tooLarge = this.#overflow;
+      const head = this.#overflowHead ?? Buffer.alloc(0);
+      const tail = this.#overflowTail;
       this.#overflow = undefined;
-      return { event, data: Buffer.alloc(0), tooLarge };
+      this.#overflowHead = undefined;
+      this.#overflowTail = Buffer.alloc(0);
+      return { event, data: Buffer.alloc(0), tooLarge, head, tail };
     }
     // One data line (the usual case) is passed on as is; several are joined with LF.
     const data = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines.flatMap((l, k) => (k === 0 ? [l] : [NEWLINE, l])));

@@ -112,7 +112,9 @@ describe('legacy HTTP+SSE against the SDK SSE server', () => {
     const h = legacyWith(server.url, { reconnectDelayMs: 50 });
     await initialized(h);
     h.send(call(1, 'slow', { ms: 3000 }));
-    await new Promise((r) => setTimeout(r, 300));
+    // Drop once the server has the call (it answers in 3 s), not after a guessed pause.
+    const deadline = Date.now() + 10_000;
+    while (!server.requests.some((r) => r.body.includes('"tools/call"')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     server.dropStreams();
     const lost = await h.out.waitFor((m) => m.id === 1);
     expect(lost.error.message).toMatch(/session ended while tools\/call was in flight, so its answer is lost/);
@@ -182,7 +184,7 @@ describe('legacy HTTP+SSE faults', () => {
     const h = legacyWith(server.url, { postTimeoutMs: 300 });
     const init = await h.ask(INIT);
     expect(init.error.data.code).toBe('ESP_POST_TIMEOUT');
-    expect(init.error.message).toMatch(/did not answer the POST of initialize within 0 s|within/);
+    expect(init.error.message).toMatch(/did not answer the POST of initialize within 0 s \(including the wait for a free connection\)/);
   });
 
   it('a server that keeps dropping the stream gets a clear final error', async () => {
@@ -218,6 +220,78 @@ describe('legacy HTTP+SSE faults', () => {
     }
     expect(answer.error.message).toMatch(/keeps closing the session .*gave up after 5 tries/);
     expect(gets).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('legacy HTTP+SSE: every request gets an answer', () => {
+  /** A legacy server whose answers to tools/call are the event data `answers[name]` gives for the request id. */
+  async function unrelayable(answers: Record<string, (id: number) => string>, opts: { holdPosts?: boolean } = {}) {
+    let stream: http.ServerResponse | undefined;
+    const held: http.ServerResponse[] = [];
+    const server = await scripted((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: endpoint\ndata: /messages?sessionId=s1\n\n');
+        stream = res;
+        return;
+      }
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const msg = JSON.parse(body);
+        if (opts.holdPosts === true && msg.method === 'tools/call') held.push(res);
+        else res.writeHead(202).end();
+        if (msg.id === undefined) return;
+        const data = msg.method === 'tools/call' ? answers[msg.params.name]?.(msg.id) : JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: '2024-11-05', capabilities: {}, serverInfo: { name: 'x', version: '1' } } });
+        if (data !== undefined) stream?.write(`event: message\ndata: ${data}\n\n`);
+      });
+    });
+    return { server, stream: () => stream, held };
+  }
+
+  it('a response that is not JSON or nests too deep answers its request with the error, as on Streamable HTTP', async () => {
+    const { server } = await unrelayable({
+      bad: (id) => `{"jsonrpc":"2.0","id":${id},"result":{oops}}`,
+      deep: (id) => `{"jsonrpc":"2.0","id":${id},"result":${'['.repeat(1500)}${']'.repeat(1500)}}`,
+      // The id after the result, as the MCP TypeScript SDK writes it.
+      late: (id) => `{"result":{"text":"cut off},"jsonrpc":"2.0","id":${id}}`,
+    });
+    const h = legacyWith(server.url, {});
+    await initialized(h);
+    const bad = await h.ask(call(1, 'bad', {}));
+    expect(bad.error.data.code).toBe('ESP_BAD_JSON');
+    expect(bad.error.message).toMatch(/^mcp-signing-proxy: the server sent an event that is not JSON/);
+    expect((await h.ask(call(2, 'deep', {}))).error.data.code).toBe('ESP_JSON_TOO_DEEP');
+    expect((await h.ask(call(3, 'late', {}))).error.data.code).toBe('ESP_BAD_JSON');
+    expect(h.out.answers(1)).toHaveLength(1);
+  });
+
+  it('a server request that cannot be relayed answers no client request', async () => {
+    const { server, stream } = await unrelayable({
+      // A server→client request with the same id (its own id space) that is not JSON.
+      ok: (id) => `{"jsonrpc":"2.0","id":${id},"method":"sampling/createMessage","params":{oops}}`,
+    });
+    const h = legacyWith(server.url, {});
+    await initialized(h);
+    h.send(call(1, 'ok', {}));
+    // The answer comes well after the request that cannot be relayed.
+    await new Promise((r) => setTimeout(r, 200));
+    stream()?.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [] } })}\n\n`);
+    const ok = await h.out.waitFor((m) => m.id === 1);
+    expect(ok.result).toEqual({ content: [] });
+  });
+
+  it('a POST cut off because the session\'s stream ended says the session ended, not a network failure', async () => {
+    const { server, stream, held } = await unrelayable({}, { holdPosts: true });
+    const h = legacyWith(server.url, { reconnectDelayMs: 10_000 });
+    await initialized(h);
+    h.send(call(1, 'never', {}));
+    const deadline = Date.now() + 10_000;
+    while (held.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    stream()?.destroy();
+    const lost = await h.out.waitFor((m) => m.id === 1);
+    expect(lost.error.data.code).toBe('ESP_STREAM_LOST');
+    expect(lost.error.message).toMatch(/the legacy SSE session ended while tools\/call was in flight/);
   });
 });
 

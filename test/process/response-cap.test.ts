@@ -4,9 +4,12 @@
  * not read, and the proxy goes on serving.
  */
 import { gzipSync } from 'node:zlib';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { result, sse, startFakeMcp, type FakeMcp } from '../helpers/catalogue-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { startLegacySseServer } from '../helpers/legacy-sse-server.js';
 import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
@@ -86,6 +89,32 @@ describe('--max-response-bytes', () => {
     // The small event before the big one was relayed.
     expect(p.lines.some((l) => l.includes('"small"'))).toBe(true);
     expect((await call(p, 'small')).result).toBeDefined();
+    expect(p.lines.every((l) => l.length < CAP)).toBe(true);
+  });
+
+  it('applies to an event on the legacy SSE stream: the request it answers gets the same error', async () => {
+    const legacy = await startLegacySseServer({
+      build: () => {
+        const server = new McpServer({ name: 'legacy-big', version: '1.0.0' });
+        server.registerTool('text', { description: 'n bytes of text', inputSchema: { bytes: z.number() } }, async ({ bytes }) => ({ content: [{ type: 'text', text: 'x'.repeat(bytes) }] }));
+        return server;
+      },
+    });
+    cleanups.push(() => legacy.close());
+    const p = spawnRaw({ MCP_ENDPOINT: legacy.url }, ['--transport', 'sse', '--max-response-bytes', String(CAP)]);
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0 && m.result);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    const ask = (id: number, bytes: number) => {
+      p.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'text', arguments: { bytes } } });
+      return p.waitFor((m) => m.id === id, 20_000);
+    };
+    // The SDK writes the id after the result: the proxy finds it at the event's end.
+    const answer = await ask(1, 300_000);
+    expect(answer.error.data.code).toBe('ESP_RESPONSE_TOO_LARGE');
+    expect(answer.error.message).toMatch(/^mcp-signing-proxy: the server's message is at least \d+ bytes, over --max-response-bytes 65536; the rest was discarded \(fix: raise --max-response-bytes/);
+    expect((await ask(2, 1000)).result.content[0].text).toHaveLength(1000);
     expect(p.lines.every((l) => l.length < CAP)).toBe(true);
   });
 

@@ -63,4 +63,19 @@ describe('SseParser', () => {
     p.push(enc('data: partial'));
     expect(p.end()).toEqual([]);
   });
+
+  it('keeps the first and last 4 KiB of an event over maxEventBytes, in whatever chunks it arrives', () => {
+    const data = `{"result":{"text":"${'x'.repeat(100_000)}"},"jsonrpc":"2.0","id":7}`;
+    const bytes = enc(`data: ${data}\n\n`);
+    for (const size of [1000, 7, bytes.length]) {
+      const p = new SseParser();
+      p.maxEventBytes = 10_000;
+      const evs: SseEvent[] = [];
+      for (let i = 0; i < bytes.length; i += size) evs.push(...p.push(bytes.subarray(i, i + size)));
+      expect(evs).toHaveLength(1);
+      expect(evs[0]?.tooLarge).toBeGreaterThan(10_000);
+      expect(evs[0]?.head?.toString('utf8')).toBe(data.slice(0, 4096));
+      expect(evs[0]?.tail?.toString('utf8')).toBe(data.slice(-4096));
+    }
+  });
 });

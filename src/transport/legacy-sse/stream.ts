@@ -3,8 +3,11 @@ import type { Logger } from '../../logging/logger.js';
 import { safeOrigin, safeUrl } from '../../logging/safe-url.js';
 import type { HttpClient, UpstreamResponse } from '../http-client.js';
 import { describeNetworkError } from '../network-errors.js';
+import type { JsonRpcId } from '../../jsonrpc.js';
+import { findResponseId } from '../find-response-id.js';
 import { parseRemote, unrelayable, type Deliver } from '../remote-transport.js';
-import { SseParser } from '../sse-parser.js';
+import { tooLarge, type MessageCap } from '../response-cap.js';
+import { SseParser, type SseEvent } from '../sse-parser.js';
 import { hintForStatus } from '../streamable-http/http-status.js';
 
 /**
@@ -21,19 +24,26 @@ export interface LegacyStream {
   readonly ended: Promise<ProxyError | undefined>;
 }
 
+/** Answers the request `id` with `err`: its answer came but cannot be relayed. */
+export type RejectAnswer = (id: JsonRpcId, err: ProxyError) => void;
+
 /**
  * Opens the GET event stream of a 2024-11-05 HTTP+SSE server
  * (https://modelcontextprotocol.io/specification/2024-11-05/basic/transports#http-with-sse):
  * waits for its first event, `endpoint`, and relays every `message` event after it to
- * `deliver`. Resolves once the endpoint is known; the stream keeps being read until it
- * ends or `signal` aborts.
+ * `deliver`. A message that cannot be relayed (over the response cap, not JSON, too deep)
+ * goes to `reject` when its id can be found: every answer shares this one stream, so the
+ * request it answers is told here. Resolves once the endpoint is known; the stream keeps
+ * being read until it ends or `signal` aborts.
  */
-export async function openLegacyStream(endpoint: URL, http: HttpClient, log: Logger, deliver: Deliver, signal: AbortSignal, endpointTimeoutMs: number): Promise<LegacyStream> {
+export async function openLegacyStream(endpoint: URL, http: HttpClient, log: Logger, deliver: Deliver, reject: RejectAnswer, signal: AbortSignal, endpointTimeoutMs: number): Promise<LegacyStream> {
   const res = await getStream(endpoint, http, signal);
   const parser = new SseParser();
+  // The cap applies to each event (README "Response caps").
+  parser.maxEventBytes = res.cap?.limit;
   const chunks = res.chunks()[Symbol.asyncIterator]();
   let postUrl: URL | undefined;
-  const early: Buffer[] = [];
+  const early: SseEvent[] = [];
   const timer = setTimeout(() => res.discard(), endpointTimeoutMs);
   try {
     while (postUrl === undefined) {
@@ -44,7 +54,7 @@ export async function openLegacyStream(endpoint: URL, http: HttpClient, log: Log
           if (ev.event === 'endpoint') postUrl = resolveEndpoint(ev.data.toString('utf8'), endpoint);
           else log.warn({ event: ev.event }, 'ignored an event before the endpoint event of the legacy SSE stream');
         } else if (ev.event === 'message') {
-          early.push(ev.data);
+          early.push(ev);
         }
       }
     }
@@ -58,12 +68,13 @@ export async function openLegacyStream(endpoint: URL, http: HttpClient, log: Log
   }
   log.debug({ postUrl: safeUrl(postUrl) }, 'legacy SSE session open');
   const ended = (async (): Promise<ProxyError | undefined> => {
-    for (const data of early) await relay(data, deliver, log);
+    const relay = (ev: SseEvent) => relayEvent(ev, deliver, reject, log, res.cap);
+    for (const ev of early) await relay(ev);
     try {
       for (;;) {
         const next = await chunks.next();
         if (next.done) break;
-        for (const ev of parser.push(next.value)) if (ev.event === 'message') await relay(ev.data, deliver, log);
+        for (const ev of parser.push(next.value)) if (ev.event === 'message') await relay(ev);
       }
     } catch (err) {
       if (!signal.aborted) return describeNetworkError(err, endpoint);
@@ -116,14 +127,27 @@ export function resolveEndpoint(data: string, endpoint: URL): URL {
   return url;
 }
 
-async function relay(data: Buffer, deliver: Deliver, log: Logger): Promise<void> {
-  if (data.length === 0) return;
+/** Relays one `message` event; one that cannot be relayed answers its request with the error (as on a Streamable HTTP POST). */
+async function relayEvent(ev: SseEvent, deliver: Deliver, reject: RejectAnswer, log: Logger, cap: MessageCap | undefined): Promise<void> {
+  if (ev.tooLarge !== undefined && cap !== undefined) {
+    log.warn({ bytes: ev.tooLarge, limit: cap.limit }, 'dropped an event over the response cap');
+    rejectFound(findResponseId(ev.head ?? Buffer.alloc(0), ev.tail ?? Buffer.alloc(0)), tooLarge(ev.tooLarge, false, cap), reject, log);
+    return;
+  }
+  if (ev.data.length === 0) return;
   let msg;
   try {
-    msg = parseRemote(data);
+    msg = parseRemote(ev.data);
   } catch (err) {
-    log.warn({ bytes: data.length, code: unrelayable(err, 'an event').code }, 'dropped an event that cannot be relayed');
+    const rejected = unrelayable(err, 'an event');
+    log.warn({ bytes: ev.data.length, code: rejected.code }, 'dropped an event that cannot be relayed');
+    rejectFound(findResponseId(ev.data, ev.data), rejected, reject, log);
     return;
   }
   await deliver(msg);
+}
+
+function rejectFound(id: JsonRpcId | undefined, err: ProxyError, reject: RejectAnswer, log: Logger): void {
+  if (id === undefined) log.warn({ code: err.code }, 'no request id found in the event that was dropped; no request is told');
+  else reject(id, err);
 }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { ProtocolError, ProxyError } from '../../errors.js';
-import type { ClientMessageInfo } from '../../jsonrpc.js';
+import { idKey, type ClientMessageInfo, type JsonRpcId } from '../../jsonrpc.js';
 import type { Logger } from '../../logging/logger.js';
 import { safeUrl } from '../../logging/safe-url.js';
 import { sleep } from '../abortable-sleep.js';
@@ -27,6 +27,8 @@ const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initia
 const MAX_RECONNECTS = 5;
 /** A session that lived this long was healthy: the count of failures starts over. */
 const HEALTHY_MS = 10_000;
+/** Errors for unrelayable answers kept, per session, until their request looks for them. */
+const MAX_REJECTED = 256;
 
 interface Session {
   readonly postUrl: URL;
@@ -35,6 +37,8 @@ interface Session {
   readonly openedAt: number;
   /** Requests waiting for their answer: checked after every message relayed. */
   readonly waiters: Set<() => void>;
+  /** Answers that came but could not be relayed, by idKey: the request with that id gets the error. */
+  readonly rejected: Map<string, ProxyError>;
   endReason?: ProxyError;
 }
 
@@ -109,6 +113,8 @@ export class LegacySseTransport implements RemoteTransport {
       if (this.#session === opening) this.#session = undefined;
       throw err;
     }
+    // An error left for an earlier request with this id is not this one's.
+    if (info.kind === 'request' && info.id !== undefined) session.rejected.delete(idKey(info.id));
     let status = await this.#post(session, body, info, sig);
     if (status === 404 && info.method !== 'initialize') {
       // The server no longer knows the session and did not process the message: one retry
@@ -116,7 +122,7 @@ export class LegacySseTransport implements RemoteTransport {
       session = await this.#renew(session, 'the server answered HTTP 404 to a message (the session is gone)');
       status = await this.#post(session, body, info, sig);
     }
-    if (status === 404) throw await this.#postError(404, info);
+    if (status === 404) throw this.#postError(404, info);
     if (info.method === 'notifications/initialized') this.#initialized = true;
     if (info.kind === 'request') await this.#answered(session, info, isAnswered, sig);
   }
@@ -149,10 +155,12 @@ export class LegacySseTransport implements RemoteTransport {
       res = await this.#http.send(req, sig, info.kind === 'request' ? 'call' : 'control');
     } catch (err) {
       if (timeout.aborted && !signal.aborted) {
-        throw new ProtocolError('ESP_POST_TIMEOUT', `the legacy SSE server did not answer the POST of ${info.method ?? 'a response'} within ${Math.round(this.#postTimeoutMs / 1000)} s`, {
+        // The wait for a free connection (--max-connections) happens inside send and counts too.
+        throw new ProtocolError('ESP_POST_TIMEOUT', `the legacy SSE server did not answer the POST of ${info.method ?? 'a response'} within ${Math.round(this.#postTimeoutMs / 1000)} s (including the wait for a free connection)`, {
           hint: 'the server may have lost the session; restart the MCP server connection in your client, and check the server logs',
         });
       }
+      if (session.ctl.signal.aborted && !signal.aborted) throw this.#lost(session, info);
       throw err instanceof ProxyError ? err : describeNetworkError(err, session.postUrl);
     }
     if (res.status === 404) {
@@ -164,7 +172,7 @@ export class LegacySseTransport implements RemoteTransport {
     return res.status;
   }
 
-  async #postError(status: number, info: ClientMessageInfo): Promise<ProxyError> {
+  #postError(status: number, info: ClientMessageInfo): ProxyError {
     return new ProtocolError(`ESP_HTTP_${status}`, `the legacy SSE server answered HTTP ${status} to ${info.method ?? 'a response'} at its message endpoint`, {
       httpStatus: status,
       hint: 'restart the MCP server connection in your client, and check the server logs',
@@ -174,22 +182,35 @@ export class LegacySseTransport implements RemoteTransport {
   /** Resolves once the request is answered or cancelled; rejects when the session ends first. */
   #answered(session: Session, info: ClientMessageInfo, isAnswered: () => boolean, signal: AbortSignal): Promise<void> {
     const ended = session.ctl.signal;
+    const key = info.id === undefined ? undefined : idKey(info.id);
     if (isAnswered() || signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const check = () => {
-        if (!isAnswered() && !signal.aborted && !ended.aborted) return;
+        const rejected = key === undefined ? undefined : session.rejected.get(key);
+        if (!isAnswered() && !signal.aborted && !ended.aborted && rejected === undefined) return;
         session.waiters.delete(check);
         signal.removeEventListener('abort', check);
         ended.removeEventListener('abort', check);
         if (isAnswered() || signal.aborted) return resolve();
-        const why = session.endReason?.message ?? 'the session was closed';
-        reject(new ProtocolError('ESP_STREAM_LOST', `the legacy SSE session ended while ${info.method} was in flight, so its answer is lost (${why})`, {
-          hint: 'retry the request; the proxy opens a new session',
-        }));
+        if (rejected !== undefined) {
+          session.rejected.delete(key as string);
+          return reject(rejected);
+        }
+        reject(this.#lost(session, info));
       };
       signal.addEventListener('abort', check);
       ended.addEventListener('abort', check);
       session.waiters.add(check);
+      // The error may have come on the stream before the POST was answered.
+      check();
+    });
+  }
+
+  /** The error for a message whose session ended under it: its answer, if any, is lost. */
+  #lost(session: Session, info: ClientMessageInfo): ProxyError {
+    const why = session.endReason?.message ?? 'the session was closed';
+    return new ProtocolError('ESP_STREAM_LOST', `the legacy SSE session ended while ${info.method ?? 'a response'} was in flight, so its answer is lost (${why})`, {
+      hint: 'retry the request; the proxy opens a new session',
     });
   }
 
@@ -201,6 +222,7 @@ export class LegacySseTransport implements RemoteTransport {
     const ctl = new AbortController();
     const signal = AbortSignal.any([ctl.signal, this.#life.signal]);
     const waiters = new Set<() => void>();
+    const rejected = new Map<string, ProxyError>();
     let replayId: string | undefined;
     let replayResult: unknown;
     const deliver: Deliver = async (m: RemoteMessage) => {
@@ -211,8 +233,14 @@ export class LegacySseTransport implements RemoteTransport {
       }
       for (const check of [...waiters]) check();
     };
-    const stream = await openLegacyStream(this.#endpoint, this.#http, this.#log, deliver, signal, this.#endpointTimeoutMs);
-    const session: Session = { postUrl: stream.postUrl, ctl, openedAt: Date.now(), waiters };
+    const reject = (id: JsonRpcId, err: ProxyError) => {
+      rejected.set(idKey(id), err);
+      // Errors for ids no request is waiting for are not kept for ever.
+      if (rejected.size > MAX_REJECTED) rejected.delete(rejected.keys().next().value as string);
+      for (const check of [...waiters]) check();
+    };
+    const stream = await openLegacyStream(this.#endpoint, this.#http, this.#log, deliver, reject, signal, this.#endpointTimeoutMs);
+    const session: Session = { postUrl: stream.postUrl, ctl, openedAt: Date.now(), waiters, rejected };
     void stream.ended.then((err) => this.#ended(session, err));
     if (replay === undefined) return session;
     try {
@@ -226,14 +254,13 @@ export class LegacySseTransport implements RemoteTransport {
 
   /** The client's initialize again, under a private id the client never sees, on a new session. */
   async #replay(session: Session, replay: Uint8Array, signal: AbortSignal, expect: (id: string) => void, result: () => unknown): Promise<void> {
-
     const id = `mcp-signing-proxy-reinit-${++this.#reinitCount}`;
     expect(id);
     const message = JSON.parse(Buffer.from(replay).toString('utf8')) as Record<string, unknown>;
     message.id = id;
     const info: ClientMessageInfo = { kind: 'request', id, method: 'initialize', name: undefined };
     const status = await this.#post(session, Buffer.from(JSON.stringify(message)), info, signal);
-    if (status === 404) throw await this.#postError(404, info);
+    if (status === 404) throw this.#postError(404, info);
     await this.#answered(session, info, () => result() !== undefined, signal);
     if (session.ctl.signal.aborted) throw session.endReason ?? new ProtocolError('ESP_STREAM_ENDED', 'the server ended the event stream');
     if ((result() as { result?: unknown } | undefined)?.result === undefined) {
