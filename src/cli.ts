@@ -13,6 +13,8 @@ import { StdoutWriter } from './stdio/stdout-writer.js';
 import { createDispatcher } from './transport/dispatcher.js';
 import { HttpClient } from './transport/http-client.js';
 import { createTransport } from './transport/create-transport.js';
+import { ToolHeaders } from './transport/streamable-http/tool-headers.js';
+import { toolHeadersHook } from './relay/tool-headers-hook.js';
 import type { ClientIdentitySource } from './tls/identity-source.js';
 import { failStartup } from './startup-error.js';
 import { version } from './version.js';
@@ -91,8 +93,11 @@ export async function run(config: Config, check: boolean): Promise<void> {
   }
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
-  relay = new Relay({ writer, logger: log, hooks: leastPrivilege?.hooks ?? [] });
-  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport }));
+  // First in the chain: the tools with invalid x-mcp-header annotations are gone before
+  // policy and pins judge the list.
+  const toolHeaders = new ToolHeaders();
+  relay = new Relay({ writer, logger: log, hooks: [toolHeadersHook(toolHeaders, log), ...(leastPrivilege?.hooks ?? [])] });
+  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport, toolHeaders }));
 
   const framer = new LineFramer(
     config.maxLineBytes,

@@ -5,8 +5,13 @@ export interface ClientMessageInfo {
   readonly kind: 'request' | 'notification' | 'response';
   readonly id: JsonRpcId | undefined;
   readonly method: string | undefined;
-  /** tools/call and prompts/get: params.name; resources/*: params.uri (Mcp-Name, 2026-07-28). */
+  /**
+   * tools/call and prompts/get: params.name; resources/*: params.uri; tasks/*: params.taskId
+   * (Mcp-Name, 2026-07-28).
+   */
   readonly name: string | undefined;
+  /** params._meta["io.modelcontextprotocol/protocolVersion"]: the version a 2026-07-28 client sends per message. */
+  readonly protocolVersion?: string | undefined;
   /** notifications/cancelled: the id of the request it cancels. */
   readonly cancels?: JsonRpcId | undefined;
 }
@@ -29,7 +34,17 @@ function nameOf(method: string, params: unknown): string | undefined {
   const p = params as Record<string, unknown>;
   if ((method === 'tools/call' || method === 'prompts/get') && typeof p.name === 'string') return p.name;
   if (method.startsWith('resources/') && typeof p.uri === 'string') return p.uri;
+  if (method.startsWith('tasks/') && typeof p.taskId === 'string') return p.taskId;
   return undefined;
+}
+
+const VERSION_META = 'io.modelcontextprotocol/protocolVersion';
+
+function versionOf(params: unknown): string | undefined {
+  const meta = (params as { _meta?: unknown } | undefined)?._meta;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const v = (meta as Record<string, unknown>)[VERSION_META];
+  return typeof v === 'string' ? v : undefined;
 }
 
 /**
@@ -46,10 +61,10 @@ export function describeMessage(value: unknown): ClientMessageInfo | undefined {
     if ('result' in m || 'error' in m) return undefined;
     if (!('id' in m)) {
       const requestId = m.method === 'notifications/cancelled' ? (m.params as { requestId?: unknown } | undefined)?.requestId : undefined;
-      return { kind: 'notification', id: undefined, method: m.method, name: nameOf(m.method, m.params), cancels: isJsonRpcId(requestId) ? requestId : undefined };
+      return { kind: 'notification', id: undefined, method: m.method, name: nameOf(m.method, m.params), protocolVersion: versionOf(m.params), cancels: isJsonRpcId(requestId) ? requestId : undefined };
     }
     if (!isJsonRpcId(m.id)) return undefined;
-    return { kind: 'request', id: m.id, method: m.method, name: nameOf(m.method, m.params) };
+    return { kind: 'request', id: m.id, method: m.method, name: nameOf(m.method, m.params), protocolVersion: versionOf(m.params) };
   }
   if (isJsonRpcId(m.id) && ('result' in m || 'error' in m)) return { kind: 'response', id: m.id, method: undefined, name: undefined };
   if (m.id === null && 'error' in m) return { kind: 'response', id: undefined, method: undefined, name: undefined };

@@ -5,6 +5,7 @@ import { NoLegacyEndpointError } from './legacy-sse/stream.js';
 import { LegacySseTransport } from './legacy-sse/transport.js';
 import { NegotiatingTransport, type Candidate } from './negotiating-transport.js';
 import type { RemoteTransport } from './remote-transport.js';
+import type { ToolHeaders } from './streamable-http/tool-headers.js';
 import { StreamableHttpTransport } from './streamable-http/transport.js';
 
 /**
@@ -21,6 +22,8 @@ export interface TransportOptions {
   logger: Logger;
   /** Default `auto`. */
   mode?: TransportMode;
+  /** The tools' x-mcp-header annotations, kept by the relay (Streamable HTTP only). */
+  toolHeaders?: ToolHeaders;
 }
 
 /**

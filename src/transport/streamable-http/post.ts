@@ -19,7 +19,7 @@ const RESUME_ATTEMPTS = 3;
  * whether to renew the session.
  */
 export async function postMessage(s: SessionState, body: Uint8Array, info: ClientMessageInfo, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal): Promise<void> {
-  const headers = s.headers(info);
+  const headers = s.headers(info, s.id, body);
   headers['content-type'] = 'application/json';
   headers.accept = 'application/json, text/event-stream';
   // Only requests are calls: notifications and the client's answers must never wait

@@ -2,11 +2,11 @@ import type { ClientMessageInfo } from '../../jsonrpc.js';
 import { sessionTag, type Logger } from '../../logging/logger.js';
 import type { OutgoingRequest } from '../../signers/signer.js';
 import type { HttpClient, UpstreamResponse } from '../http-client.js';
+import { headerValue } from './header-value.js';
+import type { ToolHeaders } from './tool-headers.js';
 
 // MCP transports: the session id is visible ASCII (0x21–0x7E).
 const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
-// Header values we mirror (Mcp-Name) must be plain visible ASCII to be sent and signed as-is.
-const HEADER_SAFE = /^[\x20-\x7e]{1,1024}$/;
 
 /**
  * What every Streamable HTTP request carries besides its body: the session id and the
@@ -22,20 +22,33 @@ export class SessionState {
     readonly endpoint: URL,
     readonly http: HttpClient,
     readonly log: Logger,
+    /** The tools' x-mcp-header annotations, kept from tools/list by the relay. */
+    readonly toolHeaders?: ToolHeaders,
   ) {}
 
   request(method: OutgoingRequest['method'], headers: Record<string, string>, body?: Uint8Array): OutgoingRequest {
     return { method, url: this.endpoint, headers, body };
   }
 
-  headers(info: ClientMessageInfo | undefined, session = this.id): Record<string, string> {
+  /**
+   * `body` is the message itself: on tools/call it is parsed, and only when some listed
+   * tool has x-mcp-header annotations, for the Mcp-Param-* headers.
+   */
+  headers(info: ClientMessageInfo | undefined, session = this.id, body?: Uint8Array): Record<string, string> {
     const h: Record<string, string> = {};
     if (session !== undefined) h['mcp-session-id'] = session;
-    if (this.protocolVersion !== undefined) h['mcp-protocol-version'] = this.protocolVersion;
-    // Mcp-Method / Mcp-Name mirror the body (MCP 2026-07-28 Streamable HTTP); older
-    // servers ignore them.
-    if (info?.method !== undefined && HEADER_SAFE.test(info.method)) h['mcp-method'] = info.method;
-    if (info?.name !== undefined && HEADER_SAFE.test(info.name)) h['mcp-name'] = info.name;
+    // A 2026-07-28 client names its version in each message (no initialize); the header
+    // MUST equal it. Otherwise the version initialize negotiated.
+    const version = info?.protocolVersion ?? this.protocolVersion;
+    if (version !== undefined) h['mcp-protocol-version'] = headerValue(version);
+    // Mcp-Method / Mcp-Name / Mcp-Param-* mirror the body (MCP 2026-07-28 Streamable HTTP,
+    // "Request Metadata"); older servers ignore them.
+    if (info?.method !== undefined) h['mcp-method'] = headerValue(info.method);
+    if (info?.name !== undefined) h['mcp-name'] = headerValue(info.name);
+    if (info?.method === 'tools/call' && info.name !== undefined && body !== undefined && this.toolHeaders?.empty === false) {
+      const args = (JSON.parse(Buffer.from(body).toString('utf8')) as { params?: { arguments?: unknown } }).params?.arguments;
+      Object.assign(h, this.toolHeaders.headersFor(info.name, args));
+    }
     return h;
   }
 

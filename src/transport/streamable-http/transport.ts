@@ -10,11 +10,14 @@ import { GetStream } from './get-stream.js';
 import { SessionExpiredError } from './http-status.js';
 import { postMessage } from './post.js';
 import { SessionState } from './session-state.js';
+import type { ToolHeaders } from './tool-headers.js';
 
 export interface StreamableHttpOptions {
   endpoint: URL;
   http: HttpClient;
   logger: Logger;
+  /** The tools' x-mcp-header annotations (Mcp-Param-* headers), kept by the relay. */
+  toolHeaders?: ToolHeaders;
 }
 
 const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}');
@@ -57,7 +60,7 @@ export class StreamableHttpTransport implements RemoteTransport {
   #streamOpening: Promise<void> | undefined;
 
   constructor(opts: StreamableHttpOptions) {
-    this.#s = new SessionState(opts.endpoint, opts.http, opts.logger);
+    this.#s = new SessionState(opts.endpoint, opts.http, opts.logger, opts.toolHeaders);
     this.#log = opts.logger;
     // Every request in flight listens on this signal; dozens at once are normal.
     setMaxListeners(0, this.#life.signal);
