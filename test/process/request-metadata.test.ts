@@ -1,0 +1,52 @@
+/**
+ * A 2026-07-28 client through the spawned proxy (no initialize): the headers each POST
+ * carries (MCP 2026-07-28 Streamable HTTP, "Request Metadata",
+ * https://modelcontextprotocol.io/specification/2026-07-28/basic/transports/streamable-http).
+ */
+import { describe, expect, it } from 'vitest';
+import { result, startFakeMcp } from '../helpers/catalogue-upstream.js';
+import { useCleanups } from '../helpers/cleanups.js';
+import { spawnRaw } from '../helpers/spawn-proxy.js';
+
+const cleanups = useCleanups();
+const META = { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' } } };
+const b64 = (s: string) => `=?base64?${Buffer.from(s, 'utf8').toString('base64')}?=`;
+
+const TOOLS = [
+  { name: 'deploy', inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' }, replicas: { type: 'integer', 'x-mcp-header': 'Replicas' } } } },
+  { name: 'broken', inputSchema: { type: 'object', properties: { list: { type: 'array', items: { type: 'string', 'x-mcp-header': 'Item' } } } } },
+];
+
+describe('2026-07-28 request metadata through the proxy', () => {
+  it('sends each POST with its own protocol version, Mcp-Method, encoded Mcp-Name and Mcp-Param-*, without an initialize', async () => {
+    const server = await startFakeMcp({
+      onRequest: (msg, res) => {
+        const value = msg.method === 'tools/list' ? { tools: TOOLS } : msg.method === 'server/discover' ? { supportedVersions: ['2026-07-28'], capabilities: {}, serverInfo: { name: 's', version: '1' } } : {};
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result(msg.id, value)));
+      },
+    });
+    cleanups.push(() => server.close());
+    const p = spawnRaw({ MCP_ENDPOINT: server.url, MCP_BEARER_TOKEN: 'tok' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    const call = async (id: number, method: string, params: Record<string, unknown> = {}) => {
+      p.send({ jsonrpc: '2.0', id, method, params: { ...params, ...META } });
+      const answer = await p.waitFor((m) => m.id === id);
+      return { answer, headers: server.hits.find((h) => h.msg?.id === id)!.headers };
+    };
+
+    const discover = await call(1, 'server/discover');
+    expect(discover.answer.result.supportedVersions).toEqual(['2026-07-28']);
+    expect(discover.headers).toMatchObject({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' });
+
+    const list = await call(2, 'tools/list');
+    expect(list.answer.result.tools.map((t: { name: string }) => t.name)).toEqual(['deploy']);
+    expect(p.stderr()).toMatch(/broken/);
+
+    const deploy = await call(3, 'tools/call', { name: 'deploy', arguments: { region: 'eu-wést-1', replicas: 3 } });
+    expect(deploy.headers).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'deploy', 'mcp-param-region': b64('eu-wést-1'), 'mcp-param-replicas': '3', 'mcp-protocol-version': '2026-07-28' });
+
+    const read = await call(4, 'resources/read', { uri: 'file:///home/josé/notes.txt' });
+    expect(read.headers['mcp-name']).toBe(b64('file:///home/josé/notes.txt'));
+    expect(server.hits.some((h) => h.msg?.method === 'initialize')).toBe(false);
+  });
+});
