@@ -133,6 +133,15 @@ describe('SigV4 signer against the verifying server', () => {
     for (const name of ['content-length', 'connection', 'user-agent', 'x-forwarded-for']) expect(wire[name]).toBeDefined();
   });
 
+  it('signs the 2026-07-28 Mcp-* headers as sent, base64 forms included', async () => {
+    const mcp = { 'mcp-method': 'resources/read', 'mcp-name': '=?base64?ZmlsZTovLy9ob21lL2pvc8OpL25vdGVzLnR4dA==?=', 'mcp-param-region': '=?base64?ZXUtd8Opc3QtMQ==?=' };
+    await sendOk(client(credentialSource(KEY).source), post('/prod/mcp', CALL, mcp));
+    const result = lastRecord().result;
+    if (!result.ok) throw new Error(result.message);
+    expect(result.signedHeaders).toEqual(expect.arrayContaining(['mcp-method', 'mcp-name', 'mcp-param-region', 'mcp-protocol-version']));
+    expect((received[0] as Received).headers).toMatchObject(mcp);
+  });
+
   it.each([
     ['a query string', '/prod/mcp?qualifier=DEFAULT'],
     ['an AgentCore runtime ARN, percent-encoded in the path', '/runtimes/arn%3Aaws%3Abedrock-agentcore%3Aus-west-2%3A123456789012%3Aruntime%2Fmy_agent-abc/invocations?qualifier=DEFAULT'],
