@@ -3,9 +3,11 @@
  * carries (MCP 2026-07-28 Streamable HTTP, "Request Metadata",
  * https://modelcontextprotocol.io/specification/2026-07-28/basic/transports/streamable-http).
  */
+import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { result, startFakeMcp } from '../helpers/catalogue-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
+import { startSdkV2Server } from '../helpers/sdk-v2-server.js';
 import { spawnRaw } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
@@ -48,5 +50,27 @@ describe('2026-07-28 request metadata through the proxy', () => {
     const read = await call(4, 'resources/read', { uri: 'file:///home/josé/notes.txt' });
     expect(read.headers['mcp-name']).toBe(b64('file:///home/josé/notes.txt'));
     expect(server.hits.some((h) => h.msg?.method === 'initialize')).toBe(false);
+  });
+});
+
+describe('2026-07-28 client → proxy → SDK v2 server', () => {
+  it('reads a resource with a non-ASCII URI and calls a tool with an x-mcp-header argument', async () => {
+    const server = await startSdkV2Server();
+    cleanups.push(() => server.close());
+    const p = spawnRaw({ MCP_ENDPOINT: server.url, MCP_BEARER_TOKEN: 'tok' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    const meta = { _meta: { [PROTOCOL_VERSION_META_KEY]: '2026-07-28', [CLIENT_INFO_META_KEY]: { name: 't', version: '1' }, [CLIENT_CAPABILITIES_META_KEY]: {} } };
+    const call = (id: number, method: string, params: Record<string, unknown> = {}) => {
+      p.send({ jsonrpc: '2.0', id, method, params: { ...params, ...meta } });
+      return p.waitFor((m) => m.id === id);
+    };
+    expect((await call(1, 'server/discover')).result.supportedVersions).toContain('2026-07-28');
+    expect((await call(2, 'tools/list')).result.tools.map((t: { name: string }) => t.name)).toEqual(['deploy']);
+    const read = await call(3, 'resources/read', { uri: 'file:///home/josé/notes.txt' });
+    expect(read.error).toBeUndefined();
+    expect(read.result.contents[0].text).toMatch(/^notes of jos/);
+    const deploy = await call(4, 'tools/call', { name: 'deploy', arguments: { region: 'eu-wést-1' } });
+    expect(deploy.error).toBeUndefined();
+    expect(deploy.result.content).toEqual([{ type: 'text', text: 'deployed to eu-wést-1' }]);
   });
 });
