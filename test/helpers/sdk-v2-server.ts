@@ -15,13 +15,16 @@ export interface SdkV2Server {
  * 127.0.0.1:0: a resource template matching non-ASCII URIs and a tool whose `region` argument is
  * annotated `x-mcp-header: Region` — the server checks Mcp-Name and Mcp-Param-Region.
  */
+// The extension keyword is not in the SDK's JSON Schema type.
+const DEPLOY_SCHEMA = { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] } as Parameters<typeof fromJsonSchema>[0];
+
 export async function startSdkV2Server(): Promise<SdkV2Server> {
   const handler = createMcpHandler(() => {
     const server = new McpServer({ name: 'v2-test', version: '1.0.0' });
     server.registerResource('notes', new ResourceTemplate('file:///home/{user}/notes.txt', { list: undefined }), {}, async (uri, vars) => ({ contents: [{ uri: uri.href, text: `notes of ${String(vars.user)}` }] }));
     server.registerTool(
       'deploy',
-      { inputSchema: fromJsonSchema<{ region: string }>({ type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] }) },
+      { inputSchema: fromJsonSchema<{ region: string }>(DEPLOY_SCHEMA) },
       async ({ region }) => ({ content: [{ type: 'text', text: `deployed to ${region}` }] }),
     );
     return server;
