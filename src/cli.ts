@@ -94,9 +94,10 @@ export async function run(config: Config, check: boolean): Promise<void> {
 
   const writer = new StdoutWriter(process.stdout, () => void stop('stdout closed', 0));
   // First in the chain: the tools with invalid x-mcp-header annotations are gone before
-  // policy and pins judge the list.
+  // policy and pins judge the list. Legacy HTTP+SSE has no such headers: no hook there.
   const toolHeaders = new ToolHeaders();
-  relay = new Relay({ writer, logger: log, hooks: [toolHeadersHook(toolHeaders, log), ...(leastPrivilege?.hooks ?? [])] });
+  const headerHooks = config.transport === 'sse' ? [] : [toolHeadersHook(toolHeaders, log)];
+  relay = new Relay({ writer, logger: log, hooks: [...headerHooks, ...(leastPrivilege?.hooks ?? [])] });
   relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport, toolHeaders }));
 
   const framer = new LineFramer(
