@@ -74,3 +74,49 @@ describe('2026-07-28 client → proxy → SDK v2 server', () => {
     expect(deploy.result.content).toEqual([{ type: 'text', text: 'deployed to eu-wést-1' }]);
   });
 });
+
+describe('HeaderMismatch (-32020) on tools/call', () => {
+  async function scenario(annotateOnRelist: boolean) {
+    let listed = 0;
+    const server = await startFakeMcp({
+      onRequest: (msg, res, req) => {
+        const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        if (msg.method === 'tools/list') {
+          const annotated = listed++ > 0 && annotateOnRelist;
+          const region = annotated ? { type: 'string', 'x-mcp-header': 'Region' } : { type: 'string' };
+          return reply(200, result(msg.id, { tools: [{ name: 'deploy', inputSchema: { type: 'object', properties: { region } } }] }));
+        }
+        if (msg.method === 'tools/call' && req.headers['mcp-param-region'] !== msg.params.arguments.region) {
+          return reply(400, { jsonrpc: '2.0', id: msg.id, error: { code: -32020, message: 'Mcp-Param-Region header is absent' } });
+        }
+        return reply(200, result(msg.id, { content: [{ type: 'text', text: 'ok' }] }));
+      },
+    });
+    cleanups.push(() => server.close());
+    const p = spawnRaw({ MCP_ENDPOINT: server.url, MCP_BEARER_TOKEN: 'tok' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.send({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { ...META } });
+    await p.waitFor((m) => m.id === 1);
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'deploy', arguments: { region: 'eu' }, ...META } });
+    const answer = await p.waitFor((m) => m.id === 2);
+    return { server, p, answer };
+  }
+
+  it('lists the tools again privately, with the call’s _meta, and retries once with the new headers', async () => {
+    const { server, p, answer } = await scenario(true);
+    expect(answer.result.content).toEqual([{ type: 'text', text: 'ok' }]);
+    const relist = server.hits.find((h) => h.msg?.method === 'tools/list' && String(h.msg.id).startsWith('mcp-signing-proxy-relist-'))!;
+    expect(relist.msg.params._meta).toEqual(META._meta);
+    expect(relist.headers['mcp-protocol-version']).toBe('2026-07-28');
+    expect(server.hits.filter((h) => h.msg?.method === 'tools/call')).toHaveLength(2);
+    // Nothing of the private listing reached the client.
+    expect(p.lines.map((l) => JSON.parse(l).id)).toEqual([1, 2]);
+  });
+
+  it('answers the mismatch unchanged when the listing brings nothing new, without a second retry', async () => {
+    const { server, p, answer } = await scenario(false);
+    expect(answer.error.code).toBe(-32020);
+    expect(server.hits.filter((h) => h.msg?.method === 'tools/call')).toHaveLength(1);
+    expect(p.lines.map((l) => JSON.parse(l).id)).toEqual([1, 2]);
+  });
+});

@@ -3,9 +3,10 @@ import { describeMessage, type ClientMessageInfo } from '../../jsonrpc.js';
 import { sleep } from '../abortable-sleep.js';
 import { clampRetry, readEventStream, type SseOutcome } from '../event-stream.js';
 import { describeNetworkError } from '../network-errors.js';
-import { parseRemote, unrelayable, type Deliver, type RemoteMessage } from '../remote-transport.js';
+import { messageValue, parseRemote, unrelayable, type Deliver, type RemoteMessage } from '../remote-transport.js';
 import { retryRules } from '../retry-rules.js';
 import { SseParser } from '../sse-parser.js';
+import { HEADER_MISMATCH, refreshToolSchema } from './header-mismatch.js';
 import { httpError, SessionExpiredError } from './http-status.js';
 import type { SessionState } from './session-state.js';
 
@@ -18,7 +19,7 @@ const RESUME_ATTEMPTS = 3;
  * SessionExpiredError on a 404 to a request that carried a session id; the caller decides
  * whether to renew the session.
  */
-export async function postMessage(s: SessionState, body: Uint8Array, info: ClientMessageInfo, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal): Promise<void> {
+export async function postMessage(s: SessionState, body: Uint8Array, info: ClientMessageInfo, deliver: Deliver, isAnswered: () => boolean, signal: AbortSignal, retried = false): Promise<void> {
   const headers = s.headers(info, s.id, body);
   headers['content-type'] = 'application/json';
   headers.accept = 'application/json, text/event-stream';
@@ -35,6 +36,25 @@ export async function postMessage(s: SessionState, body: Uint8Array, info: Clien
   if (res.status === 202 || res.status === 204) {
     res.discard();
     return;
+  }
+  if (res.status === 400 && !retried && info.method === 'tools/call' && info.name !== undefined && s.toolHeaders !== undefined) {
+    // HeaderMismatch: the tool's schema changed since it was listed. Held back, and
+    // answered only if the refresh and retry cannot be made.
+    let mismatch: RemoteMessage | undefined;
+    const hold: Deliver = async (m) => {
+      if ((messageValue(m) as { error?: { code?: unknown } }).error?.code === HEADER_MISMATCH) mismatch = m;
+      else await deliver(m);
+    };
+    const err = await httpError(res, info, hold, s.endpoint, s.log);
+    if (mismatch === undefined) throw err;
+    const params = (JSON.parse(Buffer.from(body).toString('utf8')) as { params?: { _meta?: unknown } }).params;
+    const refreshed = await refreshToolSchema(s, info.name, params?._meta, info.protocolVersion, signal).catch(() => false);
+    if (!refreshed) {
+      await deliver(mismatch);
+      throw err;
+    }
+    s.log.info({ tool: info.name }, 'the server reported a header mismatch; retrying the call once with the tool schema listed again');
+    return postMessage(s, body, info, deliver, isAnswered, signal, true);
   }
   if (!res.ok) throw await httpError(res, info, deliver, s.endpoint, s.log);
   const type = (res.header('content-type') ?? '').toLowerCase();

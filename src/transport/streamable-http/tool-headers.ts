@@ -83,6 +83,10 @@ export class ToolHeaders {
     else this.#tools.set(tool, headers);
   }
 
+  get(tool: string): readonly ParamHeader[] {
+    return this.#tools.get(tool) ?? [];
+  }
+
   /** True when no listed tool has annotations: then tools/call bodies are not parsed. */
   get empty(): boolean {
     return this.#tools.size === 0;
