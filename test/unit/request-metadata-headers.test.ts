@@ -31,6 +31,10 @@ describe('headerValue', () => {
     expect(headerValue('=?base64?aGk=?=')).toBe(b64('=?base64?aGk=?='));
     expect(headerValue('=?BASE64?x?=')).toBe(b64('=?BASE64?x?='));
   });
+  it('leaves out a value too long for any server\'s header limit (the body still carries it)', () => {
+    expect(headerValue('x'.repeat(4096))).toBe('x'.repeat(4096));
+    expect(headerValue('x'.repeat(20_000))).toBeUndefined();
+  });
 });
 
 describe('describeMessage', () => {

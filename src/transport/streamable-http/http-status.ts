@@ -44,7 +44,7 @@ export async function httpError(res: UpstreamResponse, info: ClientMessageInfo, 
     }
   }
   log.warn({ status: res.status, method: info.method, bytes: text.length }, 'the server answered with an HTTP error');
-  return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method ?? 'a response'} at ${safeUrl(endpoint)}`, {
+  return new UpstreamHttpError(`ESP_HTTP_${res.status}`, `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} to ${info.method === undefined ? 'a response' : info.method.slice(0, 100)} at ${safeUrl(endpoint)}`, {
     httpStatus: res.status,
     hint: hintForStatus(res.status),
     retryable: res.status === 429 || res.status === 503,

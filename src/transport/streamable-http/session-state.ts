@@ -40,11 +40,14 @@ export class SessionState {
     // A 2026-07-28 client names its version in each message (no initialize); the header
     // MUST equal it. Otherwise the version initialize negotiated.
     const version = info?.protocolVersion ?? this.protocolVersion;
-    if (version !== undefined) h['mcp-protocol-version'] = headerValue(version);
+    const versionHeader = version === undefined ? undefined : headerValue(version);
+    if (versionHeader !== undefined) h['mcp-protocol-version'] = versionHeader;
     // Mcp-Method / Mcp-Name / Mcp-Param-* mirror the body (MCP 2026-07-28 Streamable HTTP,
     // "Request Metadata"); older servers ignore them.
-    if (info?.method !== undefined) h['mcp-method'] = headerValue(info.method);
-    if (info?.name !== undefined) h['mcp-name'] = headerValue(info.name);
+    const method = info?.method === undefined ? undefined : headerValue(info.method);
+    if (method !== undefined) h['mcp-method'] = method;
+    const name = info?.name === undefined ? undefined : headerValue(info.name);
+    if (name !== undefined) h['mcp-name'] = name;
     if (info?.method === 'tools/call' && info.name !== undefined && body !== undefined && this.toolHeaders?.empty === false) {
       const args = (JSON.parse(Buffer.from(body).toString('utf8')) as { params?: { arguments?: unknown } }).params?.arguments;
       Object.assign(h, this.toolHeaders.headersFor(info.name, args));
