@@ -73,7 +73,7 @@ export class PolicyError extends ProxyError {
   }
 }
 
-/** JSON-RPC error codes (JSON-RPC 2.0 §5.1). */
+/** JSON-RPC error codes (https://www.jsonrpc.org/specification#error_object). */
 export const JSONRPC_PARSE_ERROR = -32700;
 export const JSONRPC_INVALID_REQUEST = -32600;
 export const JSONRPC_INVALID_PARAMS = -32602;

@@ -49,15 +49,15 @@ function versionOf(params: unknown): string | undefined {
 
 /**
  * Classifies a parsed object. Returns undefined when it is not a JSON-RPC 2.0 message.
- * Requests need a string/number id (JSON-RPC 2.0 §4 discourages null; MCP forbids it).
+ * Requests need a string/number id (JSON-RPC 2.0 discourages null, https://www.jsonrpc.org/specification#request_object; MCP forbids it).
  */
 export function describeMessage(value: unknown): ClientMessageInfo | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const m = value as Record<string, unknown>;
   if (m.jsonrpc !== '2.0') return undefined;
   if (typeof m.method === 'string') {
-    // Both a method and a result/error: neither a request nor a response (JSON-RPC 2.0 §4,
-    // §5); taken as either, it would skip the checks of the other (a list result unfiltered).
+    // Both a method and a result/error: neither a request nor a response (https://www.jsonrpc.org/specification#request_object,
+    // #response_object); taken as either, it would skip the checks of the other (a list result unfiltered).
     if ('result' in m || 'error' in m) return undefined;
     if (!('id' in m)) {
       const requestId = m.method === 'notifications/cancelled' ? (m.params as { requestId?: unknown } | undefined)?.requestId : undefined;

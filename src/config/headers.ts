@@ -4,7 +4,7 @@ import { signerHeaderProblem, type SignerKind } from '../signers/registry.js';
 /** [lower-cased name, value] */
 export type HeaderPair = readonly [string, string];
 
-// RFC 9110 §5.6.2 token characters.
+// https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2 token characters.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**

@@ -24,14 +24,14 @@ export interface OAuthClientCredentialsOptions {
   now: () => number;
 }
 
-/** RFC 8707 §2: an absolute URI without a fragment; the query is not part of the resource. */
+/** https://www.rfc-editor.org/rfc/rfc8707#section-2: an absolute URI without a fragment; the query is not part of the resource. */
 function resourceOf(endpoint: URL): string {
   return `${endpoint.origin}${endpoint.pathname}`;
 }
 
 /**
  * client_secret_basic unless told otherwise or the metadata offers only client_secret_post
- * (RFC 8414 §2: the default, when the metadata does not say, is client_secret_basic).
+ * (https://www.rfc-editor.org/rfc/rfc8414#section-2: the default, when the metadata does not say, is client_secret_basic).
  */
 function chooseAuth(o: OAuthClientCredentialsOptions, as: AuthorizationServer): ClientAuth {
   if (o.key !== undefined) return { method: 'private_key_jwt', key: o.key };

@@ -37,7 +37,7 @@ export function cloudflareAccessPage(status: number, headers: Readonly<Record<st
   });
 }
 
-/** A 401 whose challenge names protected-resource metadata (RFC 9728 §5.1): the server uses OAuth. */
+/** A 401 whose challenge names protected-resource metadata (https://www.rfc-editor.org/rfc/rfc9728#section-5.1): the server uses OAuth. */
 export function oauthChallenge(status: number, headers: Readonly<Record<string, string>>, endpoint: URL): UpstreamHttpError | undefined {
   if (status !== 401) return undefined;
   const challenge = headers['www-authenticate'];

@@ -36,7 +36,7 @@ export type ContentCodings = { readonly codings: readonly string[] } | { readonl
 
 /**
  * The codings of a Content-Encoding header in the order the server applied them
- * (RFC 9110 §8.4), `identity` dropped; or the first one we cannot decode.
+ * (https://www.rfc-editor.org/rfc/rfc9110#section-8.4), `identity` dropped; or the first one we cannot decode.
  */
 export function parseContentEncoding(header: string | undefined): ContentCodings {
   if (header === undefined) return { codings: [] };
@@ -63,7 +63,7 @@ export function decodeBody(body: Readable, codings: readonly string[]): Readable
 }
 
 /**
- * `deflate` is zlib-wrapped (RFC 9110 §8.4.1.2), yet some servers send raw deflate; the
+ * `deflate` is zlib-wrapped (https://www.rfc-editor.org/rfc/rfc9110#section-8.4.1.2), yet some servers send raw deflate; the
  * first byte tells them apart (a zlib header's low nibble is 8), as browsers decide.
  */
 class InflateEither extends Transform {

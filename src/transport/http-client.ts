@@ -56,7 +56,7 @@ export class UpstreamResponse {
     return this.status >= 200 && this.status < 300;
   }
 
-  /** One header, lower-case name; repeated headers are joined per RFC 9110 §5.3. */
+  /** One header, lower-case name; repeated headers are joined per https://www.rfc-editor.org/rfc/rfc9110#section-5.3. */
   header(name: string): string | undefined {
     const v = this.#data.headers[name];
     return Array.isArray(v) ? v.join(', ') : v;
@@ -274,7 +274,7 @@ function withAcceptEncoding(headers: Readonly<Record<string, string>>): Readonly
   return { ...headers, 'accept-encoding': ACCEPT_ENCODING };
 }
 
-/** Retry-After (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) on a 429/503, if short enough. */
+/** Retry-After (https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3: delay-seconds or an HTTP-date) on a 429/503, if short enough. */
 function retryAfterMs(res: UpstreamResponse, now: number): number | undefined {
   if (res.status !== 429 && res.status !== 503) return undefined;
   const raw = res.header('retry-after')?.trim();

@@ -55,7 +55,7 @@ export const TRANSIENT_RETRY_MS = 500;
 /** Longest Retry-After waited for inside a request; longer ones surface as errors. */
 export const MAX_RETRY_AFTER_MS = 10_000;
 
-/** Gateway statuses that say the backend was unavailable (RFC 9110 §15.6). */
+/** Gateway statuses that say the backend was unavailable (https://www.rfc-editor.org/rfc/rfc9110#section-15.6). */
 export function isTransientStatus(status: number): boolean {
   return status === 502 || status === 503 || status === 504;
 }

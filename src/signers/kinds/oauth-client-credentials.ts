@@ -79,7 +79,7 @@ export const oauthClientCredentialsKind = defineSignerKind({
     }
     const scope = input.flag('oauth-scope');
     if (scope !== undefined && !/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scope)) {
-      throw new ConfigError('--oauth-scope must be scope names separated by single spaces (RFC 6749 §3.3)', 'e.g. --oauth-scope "mcp:read mcp:write"');
+      throw new ConfigError('--oauth-scope must be scope names separated by single spaces (https://www.rfc-editor.org/rfc/rfc6749#section-3.3)', 'e.g. --oauth-scope "mcp:read mcp:write"');
     }
     const secretEnv = g.secret;
     return {

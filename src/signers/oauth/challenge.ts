@@ -1,6 +1,6 @@
 /**
- * A parameter of the `Bearer` challenge in a `WWW-Authenticate` header (RFC 6750 §3,
- * RFC 9728 §5.1: `error`, `scope`, `resource_metadata`), or undefined. Parameters are
+ * A parameter of the `Bearer` challenge in a `WWW-Authenticate` header (https://www.rfc-editor.org/rfc/rfc6750#section-3,
+ * https://www.rfc-editor.org/rfc/rfc9728#section-5.1: `error`, `scope`, `resource_metadata`), or undefined. Parameters are
  * matched by name in any order, quoted or token-valued; a Bearer challenge may follow
  * another scheme's in the same header.
  */

@@ -26,7 +26,7 @@ export function loadAssertionKey(file: string, kid: string | undefined): Asserti
 const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 
 /**
- * A client assertion for private_key_jwt (RFC 7523 §3, the MCP client-credentials
+ * A client assertion for private_key_jwt (https://www.rfc-editor.org/rfc/rfc7523#section-3, the MCP client-credentials
  * extension): iss = sub = client id, aud = the authorization server's issuer when its
  * metadata is known (as draft-ietf-oauth-rfc7523bis asks and the MCP SDK does), else the
  * token endpoint; short-lived, unique jti.
@@ -36,7 +36,7 @@ export function clientAssertion(k: AssertionKey, clientId: string, audience: str
   const header = b64url(JSON.stringify({ alg: k.alg, typ: 'JWT', ...(k.kid === undefined ? {} : { kid: k.kid }) }));
   const payload = b64url(JSON.stringify({ iss: clientId, sub: clientId, aud: audience, iat, exp: iat + 60, jti: randomUUID() }));
   const input = `${header}.${payload}`;
-  // JWS ES256 is the raw r||s pair (RFC 7518 §3.4), not DER.
+  // JWS ES256 is the raw r||s pair (https://www.rfc-editor.org/rfc/rfc7518#section-3.4), not DER.
   const sig = sign('sha256', Buffer.from(input), k.alg === 'ES256' ? { key: k.key, dsaEncoding: 'ieee-p1363' } : k.key);
   return `${input}.${b64url(sig)}`;
 }

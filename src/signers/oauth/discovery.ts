@@ -4,7 +4,7 @@ import type { Dispatcher } from '../../transport/undici.js';
 import { oauthRequest } from './oauth-http.js';
 import { checkOAuthUrl } from './url-policy.js';
 
-/** What the proxy needs from the authorization server's metadata (RFC 8414 §2). */
+/** What the proxy needs from the authorization server's metadata (https://www.rfc-editor.org/rfc/rfc8414#section-2). */
 export interface AuthorizationServer {
   /** Undefined when only --oauth-token-url is known. */
   readonly issuer: string | undefined;
@@ -13,7 +13,7 @@ export interface AuthorizationServer {
   readonly authMethods: readonly string[] | undefined;
 }
 
-/** RFC 9728 §3.1 / RFC 8414 §3.1: the well-known name goes between the host and the path. */
+/** https://www.rfc-editor.org/rfc/rfc9728#section-3.1 / https://www.rfc-editor.org/rfc/rfc8414#section-3.1: the well-known name goes between the host and the path. */
 function wellKnown(base: URL, name: string): URL {
   const path = base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '');
   return new URL(`${base.origin}/.well-known/${name}${path}`);
@@ -48,7 +48,7 @@ export async function discoverAuthorizationServer(endpoint: URL, metadataUrl: st
   if (prm === undefined || where === undefined) {
     throw fail(`the server's protected-resource metadata (RFC 9728) was not found at ${candidates.map((u) => safeUrl(u)).join(' or ')}`, 'check that the server supports OAuth');
   }
-  // RFC 9728 §3.3: `resource` is required and must be this endpoint; it is what binds the
+  // https://www.rfc-editor.org/rfc/rfc9728#section-3.3: `resource` is required and must be this endpoint; it is what binds the
   // metadata (which may sit on any origin) to the server whose tokens are asked for.
   if (typeof prm.resource !== 'string' || !coversEndpoint(prm.resource, endpoint)) {
     throw fail(`the protected-resource metadata at ${safeUrl(where)} ${typeof prm.resource === 'string' ? 'describes another resource' : 'names no resource'}`, 'check MCP_ENDPOINT, or ask the server operator to serve RFC 9728 metadata for it');
@@ -83,7 +83,7 @@ async function authorizationServerMetadata(issuer: URL, dispatcher: Dispatcher, 
     const res = await oauthRequest(dispatcher, url, 'authorization server metadata', { method: 'GET' });
     if (res.status !== 200 || typeof res.json !== 'object' || res.json === null) continue;
     const meta = res.json as Record<string, unknown>;
-    // RFC 8414 §3.3: the issuer in the document must be the one it was fetched for (mix-up defence).
+    // https://www.rfc-editor.org/rfc/rfc8414#section-3.3: the issuer in the document must be the one it was fetched for (mix-up defence).
     if (typeof meta.issuer !== 'string' || meta.issuer.replace(/\/$/, '') !== issuer.href.replace(/\/$/, '')) {
       throw fail(`the authorization server metadata at ${safeUrl(url)} names another issuer`, 'ask the server operator to fix the metadata');
     }

@@ -25,7 +25,7 @@ export interface IssuedToken {
   readonly scope: string | undefined;
 }
 
-/** RFC 6749 §2.3.1: both parts form-urlencoded before the Basic encoding. */
+/** https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1: both parts form-urlencoded before the Basic encoding. */
 function basic(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
@@ -33,7 +33,7 @@ function basic(id: string, secret: string): string {
 
 const CREDENTIAL_HINT = 'check --oauth-client-id / MCP_OAUTH_CLIENT_ID and MCP_OAUTH_CLIENT_SECRET / --oauth-client-secret-file (or --oauth-private-key-file and --oauth-key-id)';
 
-/** RFC 6749 §5.2 error codes, each with its own explanation; the body is never quoted. */
+/** https://www.rfc-editor.org/rfc/rfc6749#section-5.2 error codes, each with its own explanation; the body is never quoted. */
 function tokenError(status: number, body: unknown, origin: string): CredentialError {
   const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
   const err = typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? code : undefined;
@@ -53,7 +53,7 @@ function tokenError(status: number, body: unknown, origin: string): CredentialEr
   }
 }
 
-/** One client_credentials token request (RFC 6749 §4.4). */
+/** One client_credentials token request (https://www.rfc-editor.org/rfc/rfc6749#section-4.4). */
 export async function requestToken(dispatcher: Dispatcher, req: TokenRequest, nowMs: number): Promise<IssuedToken> {
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   if (req.scope !== undefined) form.set('scope', req.scope);

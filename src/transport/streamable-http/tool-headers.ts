@@ -14,7 +14,7 @@ export interface ParamHeader {
   readonly header: string;
 }
 
-// RFC 9110 §5.6.2 token.
+// https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2 token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const PRIMITIVE = new Set(['string', 'number', 'integer', 'boolean', 'null']);
 
