@@ -50,22 +50,32 @@ export async function readEventStream(res: UpstreamResponse, parser: SseParser, 
   return outcome;
 }
 
+/**
+ * What one `message` event carries, for every transport that reads event streams: the
+ * message to relay, the error its request gets instead (over the cap, not JSON, too deep;
+ * logged here), or nothing (priming and keep-alive events carry no data).
+ */
+export function eventMessage(ev: SseEvent, log: Logger, cap: MessageCap | undefined): { msg: RemoteMessage } | { error: ProxyError } | undefined {
+  if (ev.tooLarge !== undefined && cap !== undefined) {
+    log.warn({ bytes: ev.tooLarge, limit: cap.limit }, 'dropped an event over the response cap');
+    return { error: tooLarge(ev.tooLarge, false, cap) };
+  }
+  if (ev.data.length === 0) return undefined;
+  try {
+    return { msg: parseRemote(ev.data) };
+  } catch (err) {
+    const error = unrelayable(err, 'an event');
+    log.warn({ bytes: ev.data.length, code: error.code }, 'dropped an event that cannot be relayed');
+    return { error };
+  }
+}
+
 /** Relays one event; returns the error when its data cannot be relayed (it is dropped). */
 async function deliverEvent(ev: SseEvent, deliver: Deliver, log: Logger, cap: MessageCap | undefined): Promise<ProxyError | undefined> {
   if (ev.event !== 'message') return undefined;
-  if (ev.tooLarge !== undefined && cap !== undefined) {
-    log.warn({ bytes: ev.tooLarge, limit: cap.limit }, 'dropped an event over the response cap');
-    return tooLarge(ev.tooLarge, false, cap);
-  }
-  if (ev.data.length === 0) return undefined; // priming and keep-alive events carry no message
-  let msg: RemoteMessage;
-  try {
-    msg = parseRemote(ev.data);
-  } catch (err) {
-    const rejected = unrelayable(err, 'an event');
-    log.warn({ bytes: ev.data.length, code: rejected.code }, 'dropped an event that cannot be relayed');
-    return rejected;
-  }
-  await deliver(msg);
+  const carried = eventMessage(ev, log, cap);
+  if (carried === undefined) return undefined;
+  if ('error' in carried) return carried.error;
+  await deliver(carried.msg);
   return undefined;
 }

@@ -5,8 +5,9 @@ import type { HttpClient, UpstreamResponse } from '../http-client.js';
 import { describeNetworkError } from '../network-errors.js';
 import type { JsonRpcId } from '../../jsonrpc.js';
 import { findResponseId } from '../find-response-id.js';
-import { parseRemote, unrelayable, type Deliver } from '../remote-transport.js';
-import { tooLarge, type MessageCap } from '../response-cap.js';
+import { eventMessage } from '../event-stream.js';
+import type { Deliver } from '../remote-transport.js';
+import type { MessageCap } from '../response-cap.js';
 import { SseParser, type SseEvent } from '../sse-parser.js';
 import { hintForStatus } from '../streamable-http/http-status.js';
 
@@ -129,22 +130,15 @@ export function resolveEndpoint(data: string, endpoint: URL): URL {
 
 /** Relays one `message` event; one that cannot be relayed answers its request with the error (as on a Streamable HTTP POST). */
 async function relayEvent(ev: SseEvent, deliver: Deliver, reject: RejectAnswer, log: Logger, cap: MessageCap | undefined): Promise<void> {
-  if (ev.tooLarge !== undefined && cap !== undefined) {
-    log.warn({ bytes: ev.tooLarge, limit: cap.limit }, 'dropped an event over the response cap');
-    rejectFound(findResponseId(ev.head ?? Buffer.alloc(0), ev.tail ?? Buffer.alloc(0)), tooLarge(ev.tooLarge, false, cap), reject, log);
+  const carried = eventMessage(ev, log, cap);
+  if (carried === undefined) return;
+  if ('error' in carried) {
+    // An oversized event was not kept whole: only its first and last bytes can name the id.
+    const id = ev.tooLarge !== undefined ? findResponseId(ev.head ?? Buffer.alloc(0), ev.tail ?? Buffer.alloc(0)) : findResponseId(ev.data, ev.data);
+    rejectFound(id, carried.error, reject, log);
     return;
   }
-  if (ev.data.length === 0) return;
-  let msg;
-  try {
-    msg = parseRemote(ev.data);
-  } catch (err) {
-    const rejected = unrelayable(err, 'an event');
-    log.warn({ bytes: ev.data.length, code: rejected.code }, 'dropped an event that cannot be relayed');
-    rejectFound(findResponseId(ev.data, ev.data), rejected, reject, log);
-    return;
-  }
-  await deliver(msg);
+  await deliver(carried.msg);
 }
 
 function rejectFound(id: JsonRpcId | undefined, err: ProxyError, reject: RejectAnswer, log: Logger): void {
