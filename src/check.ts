@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Config } from './config/config.js';
 import type { Logger } from './logging/logger.js';
-import { safeUrl } from './logging/logger.js';
+import { safeUrl } from './logging/safe-url.js';
 import { Relay } from './proxy.js';
 import { policyHook } from './policy/policy-hook.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';

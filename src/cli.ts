@@ -1,8 +1,8 @@
 import { Console } from 'node:console';
 import type { Config } from './config/config.js';
 import { ConfigError } from './errors.js';
-import { createLogger, safeUrl, type Logger } from './logging/logger.js';
-import { registerSecret } from './logging/safe-url.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { registerSecret, safeUrl } from './logging/safe-url.js';
 import { auditIdentity } from './audit/audit-identity.js';
 import { leastPrivilegeHooks, type LeastPrivilege } from './least-privilege.js';
 import { Relay } from './proxy.js';

@@ -68,9 +68,6 @@ export function serializeError(err: unknown): Record<string, unknown> {
   return { type: typeof e?.name === 'string' ? e.name : typeof err, code: typeof e?.code === 'string' ? e.code : undefined };
 }
 
-// URL and host masking lives in its own module; re-exported for the existing imports.
-export { maskTokenLike, safeUrl } from './safe-url.js';
-
 /** Session ids are bearer-like (spec: session hijacking): log a short hash instead. */
 export function sessionTag(id: string | undefined): string | undefined {
   return id === undefined ? undefined : createHash('sha256').update(id).digest('hex').slice(0, 8);

@@ -3,8 +3,8 @@ import type { HeadersHelperConfig, SignerKind } from '../config/config.js';
 import { headerProblem, isHeaderName } from '../config/headers.js';
 import { memoizeCredentials } from '../credentials/memoize-credentials.js';
 import { CredentialError } from '../errors.js';
-import { maskTokenLike, type Logger } from '../logging/logger.js';
-import { registerSecret } from '../logging/safe-url.js';
+import type { Logger } from '../logging/logger.js';
+import { maskTokenLike, registerSecret } from '../logging/safe-url.js';
 import { withHeaders, type Signer } from './signer.js';
 
 export interface HeadersHelperOptions extends HeadersHelperConfig {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/errors.js';
-import { maskTokenLike, safeUrl, serializeError } from '../../src/logging/logger.js';
+import { serializeError } from '../../src/logging/logger.js';
+import { maskTokenLike, safeUrl } from '../../src/logging/safe-url.js';
 
 describe('safeUrl', () => {
   it.each([
