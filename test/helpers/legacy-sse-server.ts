@@ -4,15 +4,13 @@
  * `endpoint`: /messages?sessionId=…), POST /messages?sessionId=… takes client messages.
  * Records every HTTP request.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type http from 'node:http';
+import type https from 'node:https';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { Handler, RecordedRequest } from './mcp-server.js';
+import { serveRecorded, type Handler, type RecordedRequest } from './mcp-server.js';
 
 export interface LegacySseServerOptions {
   bearerToken?: string;
@@ -96,21 +94,7 @@ export async function startLegacySseServer(opts: LegacySseServerOptions = {}): P
     res.writeHead(404, { 'content-type': 'text/html' }).end(`<p>Cannot ${req.method} ${url.pathname}</p>`);
   };
   const handler = opts.wrap ? opts.wrap(mcp) : mcp;
-  const listener = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
-    const peer = (req.socket as TLSSocket).getPeerCertificate?.();
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8'), peerCn: peer?.subject?.CN as string | undefined });
-    try {
-      await handler(req, res, body);
-    } catch (err) {
-      if (!res.headersSent) res.writeHead(500).end(String(err));
-    }
-  };
-  const server = opts.tls ? https.createServer(opts.tls, listener) : http.createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { server, port } = await serveRecorded(handler, requests, opts.tls);
   return {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/sse`,
     requests,

@@ -105,6 +105,26 @@ function buildServer(): McpServer {
   return server;
 }
 
+/**
+ * Serves `handler` on 127.0.0.1, port 0 (https with `tls`), recording every request in
+ * `requests` (with the client certificate's CN) before the handler sees it.
+ */
+export async function serveRecorded(handler: Handler, requests: RecordedRequest[], tls: https.ServerOptions | undefined): Promise<{ server: http.Server; port: number }> {
+  const listener = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const body = await readBody(req);
+    const peer = (req.socket as TLSSocket).getPeerCertificate?.();
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8'), peerCn: peer?.subject?.CN as string | undefined });
+    try {
+      await handler(req, res, body);
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500).end(String(err));
+    }
+  };
+  const server = tls ? https.createServer(tls, listener) : http.createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -149,19 +169,7 @@ export async function startMcpServer(opts: McpServerOptions = {}): Promise<McpTe
   };
   const handler = opts.wrap ? opts.wrap(mcp) : mcp;
 
-  const listener = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const body = await readBody(req);
-    const peer = (req.socket as TLSSocket).getPeerCertificate?.();
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: body.toString('utf8'), peerCn: peer?.subject?.CN as string | undefined });
-    try {
-      await handler(req, res, body);
-    } catch (err) {
-      if (!res.headersSent) res.writeHead(500).end(String(err));
-    }
-  };
-  const server = opts.tls ? https.createServer(opts.tls, listener) : http.createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { server, port } = await serveRecorded(handler, requests, opts.tls);
   return {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
     port,
