@@ -142,9 +142,9 @@ export const INIT = {
 export async function initializedProxy(
   env: Record<string, string>,
   cleanups: Cleanup[],
-  { notified = true }: { notified?: boolean } = {},
+  { notified = true, args = [] }: { notified?: boolean; args?: string[] } = {},
 ): Promise<RawProxy> {
-  const p = spawnRaw(env);
+  const p = spawnRaw(env, args);
   cleanups.push(() => void p.child.kill('SIGKILL'));
   p.send(INIT);
   await p.waitFor((m) => m.id === 0 && m.result);

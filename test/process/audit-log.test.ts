@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { result, startFakeMcp, type FakeMcp } from '../helpers/catalogue-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { INIT, initializedProxy, type RawProxy, spawnRaw } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
 
@@ -51,13 +51,8 @@ async function server(): Promise<FakeMcp> {
   return s;
 }
 
-async function proxy(s: FakeMcp, args: string[], env: Record<string, string> = {}): Promise<RawProxy> {
-  const p = spawnRaw({ MCP_ENDPOINT: s.url, ...env }, args);
-  cleanups.push(() => void p.child.kill('SIGKILL'));
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
-  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return p;
+function proxy(s: FakeMcp, args: string[], env: Record<string, string> = {}): Promise<RawProxy> {
+  return initializedProxy({ MCP_ENDPOINT: s.url, ...env }, cleanups, { args });
 }
 
 let nextId = 1;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { result, sse, startFakeMcp, type FakeMcp } from '../helpers/catalogue-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { startLegacySseServer } from '../helpers/legacy-sse-server.js';
-import { INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
+import { INIT, initializedProxy, type RawProxy, spawnRaw } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
 const CAP = 64 * 1024;
@@ -46,13 +46,8 @@ async function server(): Promise<FakeMcp> {
   return s;
 }
 
-async function proxy(s: FakeMcp, args: string[], env: Record<string, string> = {}): Promise<RawProxy> {
-  const p = spawnRaw({ MCP_ENDPOINT: s.url, ...env }, args);
-  cleanups.push(() => void p.child.kill('SIGKILL'));
-  p.send(INIT);
-  await p.waitFor((m) => m.id === 0 && m.result);
-  p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return p;
+function proxy(s: FakeMcp, args: string[], env: Record<string, string> = {}): Promise<RawProxy> {
+  return initializedProxy({ MCP_ENDPOINT: s.url, ...env }, cleanups, { args });
 }
 
 let nextId = 1;
