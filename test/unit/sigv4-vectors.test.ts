@@ -307,10 +307,20 @@ async function signWithOurSigner(c: VectorCase): Promise<SigV4WireRequest> {
 
 // ---------------------------------------------------------------------------------------
 
-const v4Cases = loadV4Cases();
-const cases2015 = load2015Cases();
+// The vectors come from the project's shared folder checked out beside this repository
+// (README "Development"). CI always has it and fails loudly without it; a clone on its own
+// (a new user's first `npm test`) skips these suites instead of failing on a missing folder.
+const VECTORS_HERE = existsSync(V4_DIR) && existsSync(SUITE_2015_DIR);
+const REQUIRED = VECTORS_HERE || process.env.CI !== undefined;
+// Skipped without running the suite's body: it reads the cases while collecting.
+function describeVectors(name: string, body: () => void): void {
+  if (REQUIRED) describe(name, body);
+  else describe.skip(name, () => it('needs ../shared/vectors beside the repository', () => undefined));
+}
+const v4Cases = REQUIRED ? loadV4Cases() : [];
+const cases2015 = REQUIRED ? load2015Cases() : [];
 
-describe('AWS SigV4 test suite (aws-c-auth v4)', () => {
+describeVectors('AWS SigV4 test suite (aws-c-auth v4)', () => {
   it('holds the 38 header-signing cases', () => {
     expect(v4Cases).toHaveLength(38);
   });
@@ -346,7 +356,7 @@ describe('AWS SigV4 test suite (aws-c-auth v4)', () => {
   });
 });
 
-describe('AWS SigV4 test suite (2015 edition)', () => {
+describeVectors('AWS SigV4 test suite (2015 edition)', () => {
   it('holds its 31 cases but the excluded one', () => {
     expect(cases2015).toHaveLength(30);
   });
@@ -364,7 +374,7 @@ describe('AWS SigV4 test suite (2015 edition)', () => {
   });
 });
 
-describe('the verifier rejects what AWS would reject', () => {
+describeVectors('the verifier rejects what AWS would reject', () => {
   const base = v4Cases.find((c) => c.name === 'post-x-www-form-urlencoded') as VectorCase;
   const withQuery = v4Cases.find((c) => c.name === 'get-vanilla-query-order-key-case') as VectorCase;
   const withToken = v4Cases.find((c) => c.name === 'get-vanilla-with-session-token') as VectorCase;
