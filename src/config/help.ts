@@ -64,6 +64,8 @@ export function renderHelp(width = WIDTH): string {
     'over Streamable HTTP and signs every request.',
     '',
     'Usage: mcp-signing-proxy [URL] [flags]   (or set MCP_ENDPOINT instead of URL)',
+    '       mcp-signing-proxy login [URL] [flags]    OAuth browser login, stored for later runs',
+    '       mcp-signing-proxy logout [URL] [flags]   remove that stored login',
   ];
   for (const group of GROUPS) {
     out.push('', group);

@@ -25,7 +25,7 @@ export interface OAuthLoginSignerOptions {
   readonly now: () => number;
 }
 
-/** A stored access token is not used this close to its expiry; it is refreshed first. */
+/** A stored access token is not used this close to its expiry (or half its lifetime, if shorter); it is refreshed first. */
 const EXPIRY_MARGIN_MS = 60_000;
 
 function register(l: StoredLogin): void {
@@ -55,7 +55,7 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
   }
 
   const usable = (l: StoredLogin | undefined): boolean =>
-    l !== undefined && l.accessToken !== rejected && (l.expiresAt === null || l.expiresAt - o.now() > EXPIRY_MARGIN_MS);
+    l !== undefined && l.accessToken !== rejected && (l.expiresAt === null || l.expiresAt - o.now() > Math.min(EXPIRY_MARGIN_MS, (l.expiresAt - l.savedAt) / 2));
 
   async function refresh(): Promise<StoredLogin> {
     let lost: LoginExpiredError | undefined;

@@ -133,7 +133,9 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
   const path = opts.path ?? '';
   const login = opts.login ?? {};
   let issuer = '';
-  const clientById = (id: string | undefined) => [...opts.clients, ...registered].find((c) => c.id === id);
+  // A Client ID Metadata Document client is known by its URL (the document is not fetched here).
+  const clientById = (id: string | undefined): TestClient | undefined =>
+    [...opts.clients, ...registered].find((c) => c.id === id) ?? (login.cimd === true && id?.startsWith('https://') === true ? { id, public: true } : undefined);
 
   function issue(res: http.ServerResponse, clientId: string, resource: string, scope: string): void {
     const token = `at-${randomBytes(18).toString('base64url')}`;
@@ -170,8 +172,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     const p = Object.fromEntries(url.searchParams);
     authorizations.push({ params: p });
     const client = clientById(p.client_id);
-    const cimd = login.cimd === true && p.client_id?.startsWith('https://') === true;
-    if (client === undefined && !cimd) return json(res, 400, { error: 'invalid_request', error_description: 'unknown client_id' });
+    if (client === undefined) return json(res, 400, { error: 'invalid_request', error_description: 'unknown client_id' });
     let redirect: URL;
     try {
       redirect = new URL(p.redirect_uri ?? '');

@@ -89,11 +89,14 @@ export async function findLogin(path: string, resource: string, configuredClient
   return matching(parse(await readOrUndefined(path)), resource, configuredClientId)[0];
 }
 
-async function writeStore(path: string, store: StoreFile): Promise<void> {
+/** The store's directory, 0700 (an existing one keeps its mode from mkdir: tokens never sit in a readable one). */
+function ensureDir(path: string): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // An existing directory keeps its mode from mkdir; tokens never sit in a readable one.
   chmodSync(dir, 0o700);
+}
+
+async function writeStore(path: string, store: StoreFile): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, `${JSON.stringify(store, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
@@ -116,6 +119,7 @@ export async function updateLogin(
   change: (current: StoredLogin | undefined) => Promise<StoredLogin | undefined>,
   onUnlocked: () => void,
 ): Promise<StoredLogin | undefined> {
+  ensureDir(path);
   return withFileLock(
     path,
     async () => {
@@ -131,6 +135,7 @@ export async function updateLogin(
 }
 
 export async function saveLogin(path: string, login: StoredLogin, onUnlocked: () => void): Promise<void> {
+  ensureDir(path);
   await withFileLock(
     path,
     async () => {
@@ -143,6 +148,7 @@ export async function saveLogin(path: string, login: StoredLogin, onUnlocked: ()
 
 /** Removes every login for this resource and client id; returns what was removed. */
 export async function removeLogins(path: string, resource: string, configuredClientId: string | undefined, onUnlocked: () => void): Promise<StoredLogin[]> {
+  if ((await readOrUndefined(path)) === undefined) return [];
   return withFileLock(
     path,
     async () => {
