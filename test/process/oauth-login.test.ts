@@ -162,6 +162,25 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     for (const secret of issuedSecrets(s)) expect(p.stderr() + p.lines.join('\n')).not.toContain(secret);
   });
 
+  it('two proxies sharing the store refresh under its lock: each refresh token is used once, both keep working', async () => {
+    const s = await setup({ expiresIn: 3 });
+    await loggedIn(s);
+    const [a, b] = [proxy(s), proxy(s)];
+    for (const p of [a, b]) {
+      p.send(INIT);
+      expect((await p.waitFor((m) => m.id === 0)).result).toBeDefined();
+      p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    }
+    for (const id of [1, 2]) {
+      await new Promise((r) => setTimeout(r, 3200));
+      const answers = await Promise.all([echo(a, id), echo(b, id)]);
+      for (const answer of answers) expect(answer.result?.content?.[0]?.text, JSON.stringify(answer)).toBe(`t${id}`);
+    }
+    const used = s.as.requests.filter((r) => r.form.grant_type === 'refresh_token').map((r) => r.form.refresh_token);
+    expect(used.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(used).size).toBe(used.length);
+  });
+
   it('a login that can no longer be refreshed (invalid_grant) answers with the login command, not a hang', async () => {
     const s = await setup();
     await loggedIn(s);
