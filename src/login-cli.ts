@@ -15,6 +15,7 @@ import { registerConfiguredSecrets } from './signers/registry.js';
 import { createDispatcher } from './transport/dispatcher.js';
 
 function loginConfig(config: Config): OAuthLoginConfig & { storePath: string } {
+  if (config.auth.kind !== 'oauth-login') throw new ConfigError(`login and logout are for the OAuth browser login, not --signer ${config.auth.kind}`, 'remove --signer, or use --signer oauth-login');
   const c = config.auth as OAuthLoginConfig;
   if (c.storePath === undefined) throw new ConfigError('the OAuth login store needs a home directory', 'set HOME (or XDG_CONFIG_HOME)');
   return c as OAuthLoginConfig & { storePath: string };

@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Dispatcher } from '../transport/undici.js';
 import { challengeParam } from './oauth/challenge.js';
 import { LoginExpiredError, refreshTokens } from './oauth/code-grant.js';
-import { findLogin, saveLogin, updateLogin, type StoredLogin } from './oauth/token-store.js';
+import { findLogin, saveLogin, updateLogin, waitForUnlock, type StoredLogin } from './oauth/token-store.js';
 import type { AuthFailure, Signer, SignerVerdict } from './signer.js';
 import { withHeaders } from './signer.js';
 
@@ -79,7 +79,8 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
       onUnlocked,
     );
     if (lost !== undefined) {
-      // A process that refreshed without the lock may have rotated the token meanwhile.
+      // A process that refreshed without the lock (it waited too long) may be rotating the token right now.
+      await waitForUnlock(o.storePath);
       const latest = await findLogin(o.storePath, o.resource, o.configuredClientId);
       if (latest !== undefined && usable(latest)) return latest;
       throw loginRequired(`the OAuth login for ${o.resource} can no longer be refreshed (${lost.message})`);
@@ -92,7 +93,14 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
     const stored = await findLogin(o.storePath, o.resource, o.configuredClientId);
     if (stored !== undefined) register(stored);
     if (stored !== undefined && usable(stored)) return stored;
-    if (stored !== undefined && stored.refreshToken !== null) return refresh();
+    if (stored !== undefined && stored.refreshToken !== null) {
+      try {
+        return await refresh();
+      } catch (err) {
+        // A login that cannot be refreshed any more is made again where a person may be asked.
+        if (o.interactiveLogin === undefined || !(err instanceof CredentialError && err.code === 'ESP_OAUTH_LOGIN_REQUIRED')) throw err;
+      }
+    }
     if (o.interactiveLogin !== undefined) {
       const fresh = await o.interactiveLogin();
       register(fresh);

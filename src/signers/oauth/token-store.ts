@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../../file-lock.js';
 import type { Env } from '../../config/values.js';
@@ -144,6 +144,15 @@ export async function saveLogin(path: string, login: StoredLogin, onUnlocked: ()
     },
     onUnlocked,
   );
+}
+
+/** How long a refresh by another process (one token request) may hold the lock. */
+const REFRESH_WAIT_MS = 16_000;
+
+/** Waits while another process holds the store's lock (it may be rotating the refresh token), at most one token request long. */
+export async function waitForUnlock(path: string): Promise<void> {
+  const deadline = Date.now() + REFRESH_WAIT_MS;
+  while (Date.now() < deadline && (await access(`${path}.lock`).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Removes every login for this resource and client id; returns what was removed. */
