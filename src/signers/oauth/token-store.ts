@@ -7,7 +7,6 @@
  * read-modify-write and lands by rename, so several proxy processes (one per host session)
  * can refresh and rotate the same login without corrupting the file.
  */
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { access, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -96,8 +95,11 @@ function ensureDir(path: string): void {
   chmodSync(dir, 0o700);
 }
 
+/** Temp files are unique per process and write (the pid and a counter); `wx` refuses a leftover. */
+let writes = 0;
+
 async function writeStore(path: string, store: StoreFile): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${path}.${process.pid}.${++writes}.tmp`;
   try {
     await writeFile(tmp, `${JSON.stringify(store, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     await rename(tmp, path);
