@@ -11,7 +11,6 @@ import type { AuthFailure, Signer, SignerVerdict } from './signer.js';
 import { withHeaders } from './signer.js';
 
 export interface OAuthLoginSignerOptions {
-  readonly endpoint: URL;
   readonly resource: string;
   readonly storePath: string;
   readonly configuredClientId: string | undefined;

@@ -101,7 +101,7 @@ function issuedSecrets(s: Setup): string[] {
 describe('OAuth browser login (authorization code + PKCE) through the spawned CLI', () => {
   it('logs in with dynamic registration, stores the login 0600, and the proxy under a host uses it; logout removes it', async () => {
     const s = await setup();
-    const l = await loggedIn(s);
+    const l = await loggedIn(s, ['--no-browser', '--debug']);
     expect(l.stdout).toMatch(/logged in: .*\/mcp/);
     // The authorization request (MCP authorization spec): PKCE S256, state, resource, loopback redirect.
     const [auth] = s.as.authorizations;

@@ -110,7 +110,6 @@ export const oauthLoginKind = defineSignerKind({
         }
       : undefined;
     return createOAuthLoginSigner({
-      endpoint: config.endpoint,
       resource: c.resource,
       storePath: c.storePath,
       configuredClientId: c.clientId,

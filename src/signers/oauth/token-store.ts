@@ -45,7 +45,7 @@ export function tokenStorePath(env: Env): string | undefined {
   return base === undefined ? undefined : join(base, 'mcp-signing-proxy', 'oauth-tokens.json');
 }
 
-export function loginKey(l: Pick<StoredLogin, 'issuer' | 'resource' | 'configuredClientId'>): string {
+function loginKey(l: Pick<StoredLogin, 'issuer' | 'resource' | 'configuredClientId'>): string {
   return JSON.stringify([l.issuer, l.resource, l.configuredClientId]);
 }
 
