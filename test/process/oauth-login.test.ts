@@ -235,6 +235,14 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect(r.stderr).toMatch(/offers no way for this proxy to register itself[\s\S]*fix: .*--oauth-client-id/);
   });
 
+  it('refuses an authorization server that does not advertise PKCE S256', async () => {
+    const s = await setup({ login: { noPkce: true } });
+    const r = await login(s, ['--no-browser']).done;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/does not advertise PKCE with S256/);
+    expect(s.as.authorizations).toHaveLength(0);
+  });
+
   it('uses a Client ID Metadata Document when the server supports it', async () => {
     const s = await setup({ login: { cimd: true } });
     await loggedIn(s, ['--no-browser', '--oauth-client-metadata-url', 'https://client.example.com/mcp-client.json']);
