@@ -12,7 +12,9 @@ import { failStartup } from './startup-error.js';
 async function main(): Promise<void> {
   // Before anything else loads, so that every module after this one is cached.
   enableCompileCache();
-  const argv = process.argv.slice(2);
+  // `login` / `logout` (README "OAuth", "Browser login") take the relay's endpoint settings.
+  const command = process.argv[2] === 'login' || process.argv[2] === 'logout' ? process.argv[2] : undefined;
+  const argv = process.argv.slice(command === undefined ? 2 : 3);
   let args: CliArgs;
   let config: Config;
   try {
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
       return;
     }
     // The config file sits below flags and the environment (README "Config file").
+    // A login is always for the oauth-login signer, whatever auto would pick without one.
+    if (command !== undefined) args = { ...args, signer: args.signer ?? 'oauth-login' };
     const layered = (await import('./config/config-file.js')).applyConfigFile(args, process.env);
     if (args.printConfig) {
       process.stdout.write((await import('./config/print-config.js')).renderConfig(layered));
@@ -43,7 +47,13 @@ async function main(): Promise<void> {
       for (const name of await acceptTools(config.pinTools, endpoint, config.acceptTools)) process.stdout.write(`accepted tool "${name}" for ${endpoint} in ${config.pinTools}\n`);
       return;
     }
+    if (command !== undefined) {
+      const cli = await import('./login-cli.js');
+      await (command === 'login' ? cli.runLogin(config) : cli.runLogout(config));
+      process.exit(0);
+    }
   } catch (err) {
+    if (command !== undefined) return failStartup(err, { answerClient: false });
     return failStartup(err, { answerClient: !argv.includes('--check') && !argv.includes('--print-config') && !argv.includes('--accept-tool') });
   }
   try {

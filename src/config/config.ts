@@ -199,6 +199,7 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
       const v = (args as unknown as Record<string, unknown>)[camel(name)];
       return typeof v === 'string' ? v : undefined;
     },
+    switchOn: (name) => (args as unknown as Record<string, unknown>)[camel(name)] === true,
     env: (name) => env(e, name),
     rawEnv: e,
   };

@@ -64,6 +64,8 @@ export function renderHelp(width = WIDTH): string {
     'over Streamable HTTP and signs every request.',
     '',
     'Usage: mcp-signing-proxy [URL] [flags]   (or set MCP_ENDPOINT instead of URL)',
+    '       mcp-signing-proxy login [URL] [flags]    log in (OAuth, in a browser)',
+    '       mcp-signing-proxy logout [URL] [flags]   remove that login',
   ];
   for (const group of GROUPS) {
     out.push('', group);

@@ -13,6 +13,8 @@ export interface SignerInput {
   readonly allowHttp: boolean;
   /** A string flag's value (flag name without dashes), undefined when not given. */
   flag(name: string): string | undefined;
+  /** A boolean flag (flag name without dashes): given on the command line or true in the config file. */
+  switchOn(name: string): boolean;
   /** A trimmed environment variable, undefined when unset or empty. */
   env(name: string): string | undefined;
   /** The environment as given, for values whose whitespace matters. */

@@ -8,12 +8,13 @@ import { registerSecret } from '../logging/safe-url.js';
 import type { HeaderConflict, SignerDeps, SignerInput, SignerKindModule } from './kind.js';
 import { bearerKind } from './kinds/bearer.js';
 import { oauthClientCredentialsKind } from './kinds/oauth-client-credentials.js';
+import { oauthLoginKind } from './kinds/oauth-login.js';
 import { sigv4Kind } from './kinds/sigv4.js';
 import { SecretSource } from './secret-source.js';
 import type { Signer } from './signer.js';
 
 /** In auto-selection order: the first with a strong claim wins, then the first weak one. */
-export const SIGNER_KINDS = [sigv4Kind, oauthClientCredentialsKind, bearerKind] as const;
+export const SIGNER_KINDS = [sigv4Kind, oauthClientCredentialsKind, bearerKind, oauthLoginKind] as const;
 
 type AnyKind = (typeof SIGNER_KINDS)[number];
 

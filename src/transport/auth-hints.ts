@@ -51,7 +51,6 @@ export function oauthChallenge(status: number, headers: Readonly<Record<string, 
   }
   return new UpstreamHttpError('ESP_OAUTH_REQUIRED', `the server uses OAuth (HTTP 401, WWW-Authenticate: Bearer naming ${where}) and no OAuth client is configured`, {
     httpStatus: status,
-    // A browser login for people is not built yet: only what works today is suggested.
-    hint: "set --oauth-client-id / MCP_OAUTH_CLIENT_ID with MCP_OAUTH_CLIENT_SECRET (or --oauth-private-key-file) in this server's configuration (OAuth client credentials); for a server that wants a person to log in, let the host do the OAuth login without this proxy",
+    hint: `log in as a person once in a terminal: run: mcp-signing-proxy login ${safeUrl(endpoint)} (the proxy then uses the stored login); for a service account set --oauth-client-id / MCP_OAUTH_CLIENT_ID with MCP_OAUTH_CLIENT_SECRET (or --oauth-private-key-file) in this server's configuration (OAuth client credentials)`,
   });
 }

@@ -2,11 +2,15 @@
  * A loopback OAuth 2.1 authorization server speaking the real protocol for client
  * credentials: RFC 8414 metadata, a token endpoint that verifies client_secret_basic,
  * client_secret_post and private_key_jwt (RFC 7523; the signature checked with node:crypto),
- * RFC 6749 §5.2 errors, expires_in. `protectResource` wraps a test MCP server
+ * RFC 6749 §5.2 errors, expires_in; and for the browser login an authorization endpoint
+ * (client_id, loopback redirect_uri, PKCE S256, state passed through, resource, iss in the
+ * answer), the authorization_code grant (code_verifier checked), refresh_token with rotation
+ * (a used refresh token is invalid) and dynamic client registration (RFC 7591).
+ * `protectResource` wraps a test MCP server
  * (mcp-server.ts `wrap`) into a resource server that serves RFC 9728 metadata and validates
  * the tokens: issuer, audience (the RFC 8707 resource), expiry and scope.
  */
-import { randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Handler } from './mcp-server.js';
@@ -20,6 +24,12 @@ export interface TestClient {
   noGrant?: boolean;
   /** Scopes it may ask for; the default grant is all of them. */
   scopes?: string[];
+  /** A public client for the browser login (no secret): authorization_code and refresh_token only. */
+  public?: boolean;
+}
+
+export interface AuthorizationRecord {
+  params: Record<string, string>;
 }
 
 export interface TokenRequestRecord {
@@ -42,8 +52,15 @@ export interface TestAuthorizationServer {
   requests: TokenRequestRecord[];
   metadataRequests: string[];
   tokens: Map<string, IssuedTokenRecord>;
+  /** Refresh tokens still valid (a used one is removed: rotation). */
+  refreshTokens: Map<string, IssuedTokenRecord>;
+  authorizations: AuthorizationRecord[];
+  /** Clients made by dynamic registration. */
+  registered: TestClient[];
   /** Forget every token issued so far (the resource server then answers invalid_token). */
   revokeAll(): void;
+  /** Forget the refresh tokens too: the next refresh gets invalid_grant. */
+  revokeRefreshTokens(): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +71,19 @@ export interface AuthorizationServerOptions {
   expiresIn?: number;
   /** Issuer path, e.g. "/tenant1" (RFC 8414 path insertion). */
   path?: string;
+  /** Browser login: what the metadata advertises and how the endpoints behave. */
+  login?: {
+    /** authorization_endpoint in the metadata instead of the real one (e.g. a javascript: URL). */
+    authorizationEndpoint?: string;
+    /** Leave registration_endpoint out. */
+    noRegistration?: boolean;
+    /** client_id_metadata_document_supported. */
+    cimd?: boolean;
+    /** Leave code_challenge_methods_supported out. */
+    noPkce?: boolean;
+    /** The iss the authorization answer carries (default: the issuer); null leaves it out. */
+    iss?: string | null;
+  };
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -95,8 +125,86 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
   const metadataRequests: string[] = [];
   const tokens = new Map<string, IssuedTokenRecord>();
   const jtis = new Set<string>();
+  const refreshTokens = new Map<string, IssuedTokenRecord>();
+  const authorizations: AuthorizationRecord[] = [];
+  const registered: TestClient[] = [];
+  const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; resource: string; scope: string }>();
+  const redirectUris = new Map<string, string[]>();
   const path = opts.path ?? '';
+  const login = opts.login ?? {};
   let issuer = '';
+  // A Client ID Metadata Document client is known by its URL (the document is not fetched here).
+  const clientById = (id: string | undefined): TestClient | undefined =>
+    [...opts.clients, ...registered].find((c) => c.id === id) ?? (login.cimd === true && id?.startsWith('https://') === true ? { id, public: true } : undefined);
+
+  function issue(res: http.ServerResponse, clientId: string, resource: string, scope: string): void {
+    const token = `at-${randomBytes(18).toString('base64url')}`;
+    const refresh = `rt-${randomBytes(18).toString('base64url')}`;
+    const expiresIn = opts.expiresIn ?? 3600;
+    const record = { clientId, resource, scope, exp: Date.now() + expiresIn * 1000 };
+    tokens.set(token, record);
+    refreshTokens.set(refresh, { ...record, exp: Date.now() + 86_400_000 });
+    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope });
+  }
+
+  /** The browser login's grants for a public (or registered) client. */
+  function loginGrant(res: http.ServerResponse, form: Record<string, string>): void {
+    const client = clientById(form.client_id);
+    if (client === undefined || (client.secret !== undefined && client.secret !== form.client_secret)) return json(res, 401, { error: 'invalid_client' });
+    if (form.grant_type === 'authorization_code') {
+      const c = form.code === undefined ? undefined : codes.get(form.code);
+      if (form.code !== undefined) codes.delete(form.code);
+      if (c === undefined || c.clientId !== client.id || c.redirectUri !== form.redirect_uri) return json(res, 400, { error: 'invalid_grant' });
+      const challenge = createHash('sha256').update(form.code_verifier ?? '').digest('base64url');
+      if (challenge !== c.challenge) return json(res, 400, { error: 'invalid_grant', error_description: 'PKCE verification failed' });
+      if (form.resource !== c.resource) return json(res, 400, { error: 'invalid_target' });
+      return issue(res, client.id, c.resource, c.scope);
+    }
+    const r = form.refresh_token === undefined ? undefined : refreshTokens.get(form.refresh_token);
+    if (r === undefined || r.clientId !== client.id) return json(res, 400, { error: 'invalid_grant' });
+    // Rotation: the refresh token is single-use.
+    refreshTokens.delete(form.refresh_token as string);
+    if (form.resource !== undefined && form.resource !== r.resource) return json(res, 400, { error: 'invalid_target' });
+    issue(res, client.id, r.resource, r.scope);
+  }
+
+  function authorize(res: http.ServerResponse, url: URL): void {
+    const p = Object.fromEntries(url.searchParams);
+    authorizations.push({ params: p });
+    const client = clientById(p.client_id);
+    if (client === undefined) return json(res, 400, { error: 'invalid_request', error_description: 'unknown client_id' });
+    let redirect: URL;
+    try {
+      redirect = new URL(p.redirect_uri ?? '');
+    } catch {
+      return json(res, 400, { error: 'invalid_request', error_description: 'bad redirect_uri' });
+    }
+    const allowed = client === undefined ? undefined : redirectUris.get(client.id);
+    if (redirect.protocol !== 'http:' || redirect.hostname !== '127.0.0.1' || (allowed !== undefined && !allowed.includes(redirect.href))) {
+      return json(res, 400, { error: 'invalid_request', error_description: 'redirect_uri is not an allowed loopback URI' });
+    }
+    const back = (params: Record<string, string>) => {
+      for (const [k, v] of Object.entries(params)) redirect.searchParams.set(k, v);
+      res.writeHead(302, { location: redirect.href }).end();
+    };
+    if (p.response_type !== 'code' || p.code_challenge_method !== 'S256' || !/^[\w-]{43}$/.test(p.code_challenge ?? '') || p.resource === undefined) {
+      return back({ error: 'invalid_request', ...(p.state === undefined ? {} : { state: p.state }) });
+    }
+    const code = `code-${randomBytes(12).toString('base64url')}`;
+    codes.set(code, { clientId: p.client_id as string, redirectUri: p.redirect_uri as string, challenge: p.code_challenge as string, resource: p.resource, scope: p.scope ?? 'mcp:read mcp:write' });
+    const iss = login.iss === undefined ? issuer : login.iss;
+    back({ code, ...(p.state === undefined ? {} : { state: p.state }), ...(iss === null ? {} : { iss }) });
+  }
+
+  async function register(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = JSON.parse(await readBody(req)) as { redirect_uris?: string[]; token_endpoint_auth_method?: string };
+    if (!Array.isArray(body.redirect_uris) || body.redirect_uris.length === 0 || body.token_endpoint_auth_method !== 'none') return json(res, 400, { error: 'invalid_client_metadata' });
+    const id = `dcr-${registered.length + 1}`;
+    registered.push({ id, public: true });
+    redirectUris.set(id, body.redirect_uris);
+    json(res, 201, { client_id: id, redirect_uris: body.redirect_uris, token_endpoint_auth_method: 'none' });
+  }
+
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
     if (req.method === 'GET' && url.pathname === `/.well-known/oauth-authorization-server${path}`) {
@@ -104,18 +212,30 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
       json(res, 200, {
         issuer,
         token_endpoint: `${issuer}/token`,
-        grant_types_supported: ['client_credentials'],
+        authorization_endpoint: login.authorizationEndpoint ?? `${issuer}/authorize`,
+        ...(login.noRegistration ? {} : { registration_endpoint: `${issuer}/register` }),
+        ...(login.noPkce ? {} : { code_challenge_methods_supported: ['S256'] }),
+        authorization_response_iss_parameter_supported: true,
+        client_id_metadata_document_supported: login.cimd === true,
+        response_types_supported: ['code'],
+        grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
         token_endpoint_auth_methods_supported: opts.authMethods ?? ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
         token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
       });
       return;
     }
+    if (req.method === 'GET' && url.pathname === `${path}/authorize`) return authorize(res, url);
+    if (req.method === 'POST' && url.pathname === `${path}/register`) return register(req, res);
     if (req.method !== 'POST' || url.pathname !== `${path}/token`) {
       metadataRequests.push(url.pathname);
       json(res, 404, { error: 'not_found' });
       return;
     }
     const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+    if (form.grant_type === 'authorization_code' || form.grant_type === 'refresh_token') {
+      requests.push({ headers: req.headers, form, method: 'none' });
+      return loginGrant(res, form);
+    }
     let clientId: string | undefined;
     let method: TokenRequestRecord['method'] = 'none';
     const auth = req.headers.authorization;
@@ -156,7 +276,11 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     requests,
     metadataRequests,
     tokens,
+    refreshTokens,
+    authorizations,
+    registered,
     revokeAll: () => tokens.clear(),
+    revokeRefreshTokens: () => refreshTokens.clear(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -30,7 +30,7 @@ describe('servers that want authentication the proxy does not have', () => {
     const e = await initError(url);
     expect(e.message).toMatch(/the server uses OAuth/);
     expect(e.message).toMatch(/--oauth-client-id[\s\S]*MCP_OAUTH_CLIENT_SECRET/);
-    expect(e.message).not.toContain("mcp-signing-proxy login");
+    expect(e.message).toContain(`run: mcp-signing-proxy login ${url}`);
   });
 
   it('a redirect to a *.cloudflareaccess.com login: Cloudflare Access and its service-token headers', async () => {

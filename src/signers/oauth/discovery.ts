@@ -11,6 +11,10 @@ export interface AuthorizationServer {
   readonly tokenEndpoint: URL;
   /** token_endpoint_auth_methods_supported; undefined when the metadata does not say. */
   readonly authMethods: readonly string[] | undefined;
+  /** The whole metadata document, for the browser login's fields; undefined with --oauth-token-url. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** scopes_supported of the protected-resource metadata (https://www.rfc-editor.org/rfc/rfc9728#section-2). */
+  readonly resourceScopes?: readonly string[];
 }
 
 /** https://www.rfc-editor.org/rfc/rfc9728#section-3.1 / https://www.rfc-editor.org/rfc/rfc8414#section-3.1: the well-known name goes between the host and the path. */
@@ -57,7 +61,9 @@ export async function discoverAuthorizationServer(endpoint: URL, metadataUrl: st
   const first = Array.isArray(servers) ? servers.find((s): s is string => typeof s === 'string') : undefined;
   if (first === undefined) throw fail(`the protected-resource metadata at ${safeUrl(where)} names no authorization_servers`, 'ask the server operator');
   const issuer = checkOAuthUrl(first, 'authorization server', allowHttp, 'authorization_servers in the protected-resource metadata');
-  return authorizationServerMetadata(issuer, dispatcher, allowHttp);
+  const scopes = prm.scopes_supported;
+  const resourceScopes = Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : undefined;
+  return { ...(await authorizationServerMetadata(issuer, dispatcher, allowHttp)), ...(resourceScopes === undefined ? {} : { resourceScopes }) };
 }
 
 /** The metadata's resource is the endpoint or a prefix of it on the same origin. */
@@ -91,7 +97,7 @@ async function authorizationServerMetadata(issuer: URL, dispatcher: Dispatcher, 
     const tokenEndpoint = checkOAuthUrl(meta.token_endpoint, 'token endpoint', allowHttp, 'token_endpoint in the authorization server metadata');
     const methods = meta.token_endpoint_auth_methods_supported;
     const authMethods = Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : undefined;
-    return { issuer: meta.issuer, tokenEndpoint, authMethods };
+    return { issuer: meta.issuer, tokenEndpoint, authMethods, metadata: meta };
   }
   throw fail(`no authorization server metadata (RFC 8414 or OpenID Connect) was found for ${safeUrl(issuer)}`, 'check the authorization server');
 }
