@@ -6,6 +6,7 @@
 import { enableCompileCache } from './compile-cache.js';
 import { parseCliArgs, type CliArgs } from './config/args.js';
 import type { Config } from './config/config.js';
+import type { Layered } from './config/config-file.js';
 import { ProxyError } from './errors.js';
 import { failStartup } from './startup-error.js';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let args: CliArgs;
   let config: Config;
+  let layered: Layered;
   try {
     args = parseCliArgs(argv);
     if (args.help) {
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
       return;
     }
     // The config file sits below flags and the environment (README "Config file").
-    const layered = (await import('./config/config-file.js')).applyConfigFile(args, process.env);
+    layered = (await import('./config/config-file.js')).applyConfigFile(args, process.env);
     if (args.printConfig) {
       process.stdout.write((await import('./config/print-config.js')).renderConfig(layered));
       return;
@@ -44,11 +46,15 @@ async function main(): Promise<void> {
       return;
     }
   } catch (err) {
+    if (argv.includes('--check') && argv.includes('--json') && err instanceof ProxyError) {
+      const [{ configurationFailure }, { version }] = await Promise.all([import('./check/report.js'), import('./version.js')]);
+      process.stdout.write(configurationFailure(err.message, err.hint, version()));
+    }
     return failStartup(err, { answerClient: !argv.includes('--check') && !argv.includes('--print-config') && !argv.includes('--accept-tool') });
   }
   try {
     const { run } = await import('./cli.js');
-    await run(config, args.check);
+    await run(config, args.check ? { layered, json: args.json } : undefined);
   } catch (err) {
     // A missing or broken dependency (a partial install), or a start-up step that threw:
     // still a message and an answer the host can show, not a stack trace.
