@@ -9,10 +9,11 @@ import type { Stage } from './report.js';
 
 const HOUR_MS = 3_600_000;
 
-function until(at: Date, now: number): string {
+/** An expiry and how far off it is: "2026-01-01T10:00:00.000Z (in 42 min)", or "(expired)". */
+function when(at: Date, now: number): string {
   const ms = at.getTime() - now;
-  if (ms <= 0) return `expired ${at.toISOString()}`;
-  return `expires ${at.toISOString()} (in ${ms < HOUR_MS ? `${Math.round(ms / 60_000)} min` : `${(ms / HOUR_MS).toFixed(1)} h`})`;
+  if (ms <= 0) return `${at.toISOString()} (expired)`;
+  return `${at.toISOString()} (in ${ms < HOUR_MS ? `${Math.floor(ms / 60_000)} min` : `${(ms / HOUR_MS).toFixed(1)} h`})`;
 }
 
 function failed(err: unknown, fallbackHint: string): Stage {
@@ -46,7 +47,7 @@ async function bearer(config: Config, now: number): Promise<Stage> {
   return {
     id: 'credentials',
     status: expired ? 'fail' : 'ok',
-    summary: `bearer token from ${source}, a JWT${claims.exp === undefined ? ' without exp' : `, ${until(claims.exp, now)}`}`,
+    summary: `bearer token from ${source}, a JWT${claims.exp === undefined ? ' without exp' : `, expires ${when(claims.exp, now)}`}`,
     details: { issuer: claims.iss, audience: claims.aud, subject: claims.sub, scope: claims.scope, ...extras(config) },
     fix: expired ? `get a new token and put it in ${source}` : undefined,
   };
@@ -77,8 +78,8 @@ async function sigv4(config: Config, logger: Logger, now: number): Promise<Stage
   const details: Record<string, unknown> = {
     source: label,
     accessKeyId: `…${creds.accessKeyId.slice(-4)}`,
-    expires: creds.expiration === undefined ? 'no expiry (long-term keys)' : until(creds.expiration, now),
-    ssoSession: sso === undefined ? undefined : until(sso, now),
+    expires: creds.expiration === undefined ? 'never (long-term keys)' : when(creds.expiration, now),
+    ssoSessionExpires: sso === undefined ? undefined : when(sso, now),
     assumeRole: c.assumeRole?.roleArn,
     signing: `${c.service} in ${c.region}`,
   };
@@ -115,7 +116,7 @@ export async function credentialsStage(config: Config, chain: readonly Signer[],
     return {
       id: 'credentials',
       status: 'ok',
-      summary: `${factual.name} token from ${facts.issuer ?? facts.tokenEndpoint ?? 'the authorization server'}${expiresAt === undefined ? '' : `, ${until(expiresAt, now)}`}`,
+      summary: `${factual.name} token from ${facts.issuer ?? facts.tokenEndpoint ?? 'the authorization server'}${expiresAt === undefined ? '' : `, expires ${when(expiresAt, now)}`}`,
       details: { ...facts, ...extras(config) },
     };
   }

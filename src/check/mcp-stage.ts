@@ -90,7 +90,9 @@ export async function mcpStage(config: Config, http: HttpClient, logger: Logger,
       if (hello.error !== undefined) return failure('mcp', hello, 'initialize');
       send({ method: 'notifications/initialized' });
     }
-    const info = hello?.result?.serverInfo as { name?: string; version?: string } | undefined;
+    // A DiscoverResult carries it in _meta (MCP 2026-07-28, server/discover); InitializeResult as serverInfo.
+    const resultMeta = hello?.result?._meta as Record<string, unknown> | undefined;
+    const info = (hello?.result?.serverInfo ?? resultMeta?.['io.modelcontextprotocol/serverInfo']) as { name?: string; version?: string } | undefined;
     const protocol = era === 'discover' ? MODERN : String(hello?.result?.protocolVersion);
     const transportName = transport.transportName?.() ?? (config.transport === 'auto' ? 'streamable-http' : config.transport);
     const tools = await call(3, 'tools/list', meta === undefined ? {} : { _meta: meta });
