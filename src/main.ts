@@ -7,7 +7,7 @@ import { enableCompileCache } from './compile-cache.js';
 import { parseCliArgs, type CliArgs } from './config/args.js';
 import type { Config } from './config/config.js';
 import type { Layered } from './config/config-file.js';
-import { ProxyError } from './errors.js';
+import { ConfigError, ProxyError } from './errors.js';
 import { failStartup } from './startup-error.js';
 
 async function main(): Promise<void> {
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   let layered: Layered;
   try {
     args = parseCliArgs(argv);
+    if (args.json && !args.check) throw new ConfigError('--json only applies to --check', 'add --check, or remove --json');
     if (args.help) {
       process.stdout.write((await import('./config/help.js')).HELP);
       return;

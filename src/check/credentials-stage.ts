@@ -74,7 +74,7 @@ async function sigv4(config: Config, logger: Logger, now: number): Promise<Stage
     return failed(err, `run aws sts get-caller-identity --profile ${profile} to see what the credential chain finds`);
   }
   const label = creds.origin?.label ?? 'the AWS default credential chain';
-  const sso = label.startsWith('SSO session') ? await ssoSessionExpiry(profile) : undefined;
+  const sso = label.includes('SSO session') ? await ssoSessionExpiry(profile) : undefined;
   const details: Record<string, unknown> = {
     source: label,
     accessKeyId: `…${creds.accessKeyId.slice(-4)}`,

@@ -142,6 +142,5 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     args[camel(s.name)] = s.type === 'boolean' ? v === true : s.multiple ? (v ?? []) : v;
   }
   args.endpoint = positionals[0] ?? values.endpoint;
-  if (args.json === true && args.check !== true) throw new ConfigError('--json only applies to --check', 'add --check, or remove --json');
   return args as CliArgs;
 }

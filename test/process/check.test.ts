@@ -251,7 +251,7 @@ describe('--check: no secret in any line', () => {
     const { url, sts } = await sigv4Setup();
     const oauthUrl = await oauthSetup();
     const tlsServer = await server({ tls: requireClientCert(), bearerToken: TOKEN });
-    const runs = [
+    const runs: Array<Record<string, string>> = [
       { ...sigv4Env(url, sts.url), ASSUME_ROLE_ARN: ROLE, MCP_LOG_LEVEL: 'trace' },
       { MCP_ENDPOINT: oauthUrl, MCP_OAUTH_CLIENT_ID: 'svc-doctor', MCP_OAUTH_CLIENT_SECRET: CLIENT_SECRET, MCP_LOG_LEVEL: 'trace' },
       { MCP_ENDPOINT: tlsServer.url, MCP_BEARER_TOKEN: TOKEN, MCP_CA_CERT: pki.ca.certPath, MCP_CLIENT_CERT: pki.clientOne.certPath, MCP_CLIENT_KEY: pki.encryptedKeyPath, MCP_CLIENT_KEY_PASSPHRASE: pki.passphrase, MCP_LOG_LEVEL: 'trace' },
