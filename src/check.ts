@@ -39,7 +39,7 @@ export async function runCheck(config: Config, stack: CheckStack, logger: Logger
   const mcp: Stage = network.reachable
     ? await mcpStage(config, stack.http, logger, version)
     : { id: 'mcp', status: 'skip', summary: 'not tried: the network stages failed' };
-  const credentials = await credentialsStage(config, stack.signers, mcp.status === 'fail', logger, now);
+  const credentials = await credentialsStage(config, stack.signers, mcp.status === 'fail', logger, Date.now());
   const report: CheckReport = {
     version,
     endpoint: safeUrl(config.endpoint),

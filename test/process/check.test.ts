@@ -7,6 +7,7 @@
 import type { ServerOptions } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
+import { startConnectProxy } from '../helpers/connect-proxy.js';
 import { startFakeSts } from '../helpers/fake-sts.js';
 import { startMcpServer, type McpServerOptions, type McpTestServer } from '../helpers/mcp-server.js';
 import { protectResource, startAuthorizationServer } from '../helpers/oauth-server.js';
@@ -165,11 +166,25 @@ describe('--check: one line per stage', () => {
     expect(out + err).not.toContain(pki.passphrase);
   });
 
+  it('through an HTTP proxy: "via proxy", the TLS handshake inside its CONNECT tunnel', async () => {
+    const s = await server({ tls: { key: pki.server.key, cert: pki.server.cert }, bearerToken: TOKEN });
+    const proxy = await startConnectProxy({ auth: { user: 'carol', password: 'CANARYCHECKPROXYPASS' } });
+    cleanups.push(() => proxy.close());
+    const { code, out, err } = await check({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_CA_CERT: pki.ca.certPath, HTTPS_PROXY: `http://carol:CANARYCHECKPROXYPASS@127.0.0.1:${proxy.port}`, NO_PROXY: '' });
+    expect(code, out + err).toBe(0);
+    expect(stage(out, 'proxy')).toBe(`✓ proxy: via proxy http://127.0.0.1:${proxy.port} (with proxy credentials)`);
+    expect(stage(out, 'tls')).toMatch(/^✓ tls: TLSv1\.[23] \S+ via proxy; certificate verified/);
+    // One tunnel for the probe, at least one for the MCP exchange.
+    expect(proxy.targets.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(proxy.targets)).toEqual(new Set([new URL(s.url).host]));
+    expect(out + err).not.toContain('CANARYCHECKPROXYPASS');
+  });
+
   it('OAuth client credentials: issuer, scope and expiry of the token, never the token or the secret', async () => {
     const url = await oauthSetup();
     const { code, out, err } = await check({ MCP_ENDPOINT: url, MCP_OAUTH_CLIENT_ID: 'svc-doctor', MCP_OAUTH_CLIENT_SECRET: CLIENT_SECRET }, ['--oauth-scope', 'mcp:read']);
     expect(code, out + err).toBe(0);
-    expect(stage(out, 'credentials')).toMatch(/^✓ credentials: oauth-client-credentials token from http:\/\/127\.0\.0\.1:\d+, expires \S+ \(in (9|10) min\)$/);
+    expect(stage(out, 'credentials')).toMatch(/^✓ credentials: oauth-client-credentials token from http:\/\/127\.0\.0\.1:\d+, expires \S+ \(in 9 min\)$/);
     expect(out).toMatch(/^ {4}scope: mcp:read$/m);
     expect(out + err).not.toContain(CLIENT_SECRET);
   });
@@ -184,6 +199,24 @@ describe('--check: failures say what failed and the fix, exit 1', () => {
     expect(out).toMatch(/^ {4}fix: \S/m);
     expect(out.split('\n').at(-1)).toBe('✗ verdict: a host would not connect: fix mcp (first: mcp)');
     expect(out + err).not.toContain('CANARYWRONG1');
+  });
+
+  it('SigV4 without credentials: the credentials stage says so', async () => {
+    const { url } = await sigv4Setup();
+    const { code, out } = await check({ MCP_ENDPOINT: url, MCP_SIGV4_SERVICE: 'execute-api', AWS_REGION: REGION });
+    expect(code).toBe(1);
+    expect(stage(out, 'credentials')).toMatch(/^✗ credentials: /);
+    expect(out).toMatch(/^ {4}fix: \S/m);
+  });
+
+  it('SigV4 credentials STS rejects: the credentials stage fails with the way to renew them', async () => {
+    const { url, sts } = await sigv4Setup();
+    sts.expireSource(SOURCE_KEY);
+    const { code, out } = await check(sigv4Env(url, sts.url));
+    expect(code).toBe(1);
+    expect(stage(out, 'credentials')).toMatch(/^✗ credentials: STS GetCallerIdentity at 127\.0\.0\.1:\d+ answered HTTP 400 \(ExpiredToken\)$/);
+    expect(out).toContain('    fix: update AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
+    expect(out).toContain('    source: environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY');
   });
 
   it('a host that does not resolve', async () => {
@@ -240,6 +273,7 @@ describe('--check --json', () => {
 
   it('--json without --check is refused', async () => {
     const p = spawnRaw({ MCP_ENDPOINT: 'https://mcp.example.com/mcp' }, ['--json']);
+    p.child.stdin.end();
     expect((await p.exited).code).toBe(2);
     expect(p.stderr()).toContain('--json only applies to --check');
   });
@@ -258,12 +292,10 @@ describe('--check: no secret in any line', () => {
       // Rejected: the error paths print too.
       { MCP_ENDPOINT: tlsServer.url, MCP_BEARER_TOKEN: `${TOKEN}x`, MCP_CA_CERT: pki.ca.certPath, MCP_CLIENT_CERT: pki.clientOne.certPath, MCP_CLIENT_KEY: pki.encryptedKeyPath, MCP_CLIENT_KEY_PASSPHRASE: pki.passphrase },
     ];
-    for (const env of runs) {
-      for (const args of [[], ['--json']]) {
-        const { out, err } = await check(env, args);
-        expect(out).toMatch(/credentials/);
-        for (const m of markers) expect(out + err, `${m} with ${env.MCP_ENDPOINT} ${args.join(' ')}`).not.toContain(m);
-      }
+    const results = await Promise.all(runs.flatMap((env) => [[], ['--json']].map(async (args) => ({ env, args, ...(await check(env, args)) }))));
+    for (const { env, args, out, err } of results) {
+      expect(out).toMatch(/credentials/);
+      for (const m of markers) expect(out + err, `${m} with ${env.MCP_ENDPOINT} ${args.join(' ')}`).not.toContain(m);
     }
   });
 });
