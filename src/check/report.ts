@@ -32,7 +32,8 @@ export function passed(report: CheckReport): boolean {
 function verdict(report: CheckReport): { status: StageStatus; summary: string } {
   const failed = report.stages.filter((s) => s.status === 'fail');
   const warned = report.stages.filter((s) => s.status === 'warn');
-  if (failed.length > 0) return { status: 'fail', summary: `a host would not connect: fix ${failed.map((s) => s.id).join(', ')} (first: ${failed[0]?.id})` };
+  if (failed.length === 1) return { status: 'fail', summary: `a host would not connect: fix ${failed[0]?.id}` };
+  if (failed.length > 1) return { status: 'fail', summary: `a host would not connect: fix ${failed.map((s) => s.id).join(', ')} (start with ${failed[0]?.id})` };
   return { status: warned.length > 0 ? 'warn' : 'ok', summary: `a host with these settings connects${warned.length > 0 ? `; see the warnings (${warned.map((s) => s.id).join(', ')})` : ''}` };
 }
 

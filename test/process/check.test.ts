@@ -197,7 +197,7 @@ describe('--check: failures say what failed and the fix, exit 1', () => {
     expect(code).toBe(1);
     expect(stage(out, 'mcp')).toMatch(/^✗ mcp: server\/discover: mcp-signing-proxy: the server rejected the bearer token \(HTTP 401\)$/);
     expect(out).toMatch(/^ {4}fix: \S/m);
-    expect(out.split('\n').at(-1)).toBe('✗ verdict: a host would not connect: fix mcp (first: mcp)');
+    expect(out.split('\n').at(-1)).toBe('✗ verdict: a host would not connect: fix mcp');
     expect(out + err).not.toContain('CANARYWRONG1');
   });
 
