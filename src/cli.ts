@@ -1,6 +1,6 @@
 import { Console } from 'node:console';
 import type { Config } from './config/config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, ProxyError } from './errors.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { registerSecret, safeUrl } from './logging/safe-url.js';
 import { auditIdentity } from './audit/audit-identity.js';
@@ -86,6 +86,8 @@ export async function run(config: Config, check: CheckOptions | undefined): Prom
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     log.flush?.();
+    // Unreadable TLS files, a broken signer module …: for scripts the failed configuration stage.
+    if (check?.json && err instanceof ProxyError) process.stdout.write((await import('./check/report.js')).configurationFailure(err.message, err.hint, version()));
     return failStartup(err, { answerClient: !check });
   }
 

@@ -271,6 +271,13 @@ describe('--check --json', () => {
     expect(err).toContain('no remote endpoint configured');
   });
 
+  it('so is a setting found unusable while the stack is built (an unreadable client certificate)', async () => {
+    const { code, out } = await check({ MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CLIENT_CERT: '/nonexistent/cert.pem', MCP_CLIENT_KEY: '/nonexistent/key.pem' }, ['--json']);
+    expect(code).toBe(2);
+    const [only] = JSON.parse(out).stages;
+    expect(only).toMatchObject({ id: 'configuration', status: 'fail', summary: expect.stringContaining('/nonexistent/cert.pem') });
+  });
+
   it('--json without --check is refused', async () => {
     const p = spawnRaw({ MCP_ENDPOINT: 'https://mcp.example.com/mcp' }, ['--json']);
     p.child.stdin.end();
