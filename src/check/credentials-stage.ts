@@ -54,7 +54,7 @@ async function bearer(config: Config, now: number): Promise<Stage> {
 }
 
 /** SigV4: the credential source and expiry, and who STS says the credentials are. */
-async function sigv4(config: Config, logger: Logger, now: number): Promise<Stage> {
+async function sigv4(config: Config, logger: Logger): Promise<Stage> {
   const c = signerOf(config, 'sigv4');
   if (c === undefined) throw new Error('not a SigV4 configuration');
   const [{ createAwsCredentialSource }, { createAwsRequestHandler }, { getCallerIdentity }, { ssoSessionExpiry }] = await Promise.all([
@@ -73,6 +73,8 @@ async function sigv4(config: Config, logger: Logger, now: number): Promise<Stage
   } catch (err) {
     return failed(err, `run aws sts get-caller-identity --profile ${profile} to see what the credential chain finds`);
   }
+  // After the fetch: an AssumeRole made just now must not look longer than it was issued for.
+  const now = Date.now();
   const label = creds.origin?.label ?? 'the AWS default credential chain';
   const sso = label.includes('SSO session') ? await ssoSessionExpiry(profile) : undefined;
   const details: Record<string, unknown> = {
@@ -104,7 +106,7 @@ async function sigv4(config: Config, logger: Logger, now: number): Promise<Stage
  * the signer after the MCP exchange obtained one (`chain`), so they are the ones it sent.
  */
 export async function credentialsStage(config: Config, chain: readonly Signer[], mcpFailed: boolean, logger: Logger, now: number): Promise<Stage> {
-  if (config.auth.kind === 'sigv4') return sigv4(config, logger, now);
+  if (config.auth.kind === 'sigv4') return sigv4(config, logger);
   if (config.auth.kind === 'bearer') return bearer(config, now);
   const factual = chain.find((s) => s.credentialFacts !== undefined);
   if (factual !== undefined) {
