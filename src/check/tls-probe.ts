@@ -40,7 +40,11 @@ export function probeTls(o: TlsProbeOptions): Promise<TlsFacts> {
   const agent = new TunnelAgent({ proxyFor: () => o.proxy, connectTimeoutMs: o.timeoutMs });
   const servername = /^[\d.]+$|:/.test(o.host) ? undefined : o.host;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), o.timeoutMs);
+    let current: TLSSocket | undefined;
+    const timer = setTimeout(() => {
+      current?.destroy();
+      reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
+    }, o.timeoutMs);
     const done = (socket: TLSSocket) => {
       clearTimeout(timer);
       const peer = socket.getPeerCertificate();
@@ -66,6 +70,7 @@ export function probeTls(o: TlsProbeOptions): Promise<TlsFacts> {
     }) as TLSSocket | undefined;
     if (socket !== undefined && socket !== null) watch(socket);
     function watch(s: TLSSocket): void {
+      current = s;
       s.once('secureConnect', () => done(s));
       s.once('error', fail);
     }
