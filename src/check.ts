@@ -1,76 +1,50 @@
-import { PassThrough } from 'node:stream';
 import type { Config } from './config/config.js';
+import type { Layered } from './config/config-file.js';
 import type { Logger } from './logging/logger.js';
 import { safeUrl } from './logging/safe-url.js';
-import { Relay } from './proxy.js';
-import { policyHook } from './policy/policy-hook.js';
-import { StdoutWriter } from './stdio/stdout-writer.js';
+import type { Signer } from './signers/signer.js';
+import type { ClientIdentitySource } from './tls/identity-source.js';
 import type { HttpClient } from './transport/http-client.js';
-import { createTransport } from './transport/create-transport.js';
+import { configurationStage } from './check/config-stage.js';
+import { credentialsStage } from './check/credentials-stage.js';
+import { mcpStage } from './check/mcp-stage.js';
+import { clientCertificateStage, networkStages } from './check/network-stage.js';
+import { passed, renderJson, renderText, type CheckReport, type Stage } from './check/report.js';
 
-const CHECK_TIMEOUT_MS = 30_000;
+export interface CheckOptions {
+  /** The settings with their sources, for the configuration stage. */
+  readonly layered: Layered;
+  /** --json: one JSON document instead of lines. */
+  readonly json: boolean;
+}
 
-interface Answer {
-  result?: Record<string, unknown>;
-  error?: { message: string };
+export interface CheckStack {
+  readonly http: HttpClient;
+  readonly signers: readonly Signer[];
+  readonly identity: ClientIdentitySource | undefined;
 }
 
 /**
- * `--check`: one scripted session through the real relay, signers and transport
- * (initialize, tools/list, DELETE), reported for a person. It answers "would my host connect,
- * and if not, why" with the same configuration the host would pass.
+ * `--check` (README "Diagnosing: --check"): the same stack a host run builds, examined stage
+ * by stage — configuration, credentials (who the proxy signs as), network (DNS, proxy,
+ * TLS) and the MCP exchange — and reported for a person, or as JSON with --json. The MCP
+ * exchange runs before the credentials are described, so an OAuth token shown is the one
+ * that was sent; the report keeps the reading order.
  */
-export async function runCheck(config: Config, http: HttpClient, logger: Logger, version: string, print: (line: string) => void): Promise<boolean> {
-  const sink = new PassThrough();
-  const waiting = new Map<number, (a: Answer) => void>();
-  let pending = '';
-  sink.setEncoding('utf8');
-  sink.on('data', (chunk: string) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const msg = JSON.parse(line) as Answer & { id?: number; method?: string };
-      // Only answers count: a server request (a ping) may use the same id.
-      if (typeof msg.id === 'number' && msg.method === undefined) waiting.get(msg.id)?.(msg);
-    }
-  });
-  // The tool policy applies, so the check lists what the host will see; pinning and the
-  // audit log do not: a check records nothing.
-  const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger, hooks: config.policy === undefined ? [] : [policyHook(config.policy, logger)] });
-  const transport = createTransport({ endpoint: config.endpoint, http, logger, mode: config.transport });
-  relay.attach(transport);
-  const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));
-  const call = (id: number, method: string, params: object) =>
-    new Promise<Answer>((resolve) => {
-      // The dispatcher has no response timeout (long tool calls); a check must end.
-      const timer = setTimeout(() => resolve({ error: { message: `no answer within ${CHECK_TIMEOUT_MS / 1000} s` } }), CHECK_TIMEOUT_MS);
-      waiting.set(id, (a) => {
-        clearTimeout(timer);
-        resolve(a);
-      });
-      send({ id, method, params });
-    });
-
-  const { auth } = config;
-  const how = auth.kind === 'sigv4' ? `sigv4 ${auth.service}/${auth.region}${auth.assumeRole ? ` as ${auth.assumeRole.roleArn}` : ''}` : auth.kind;
-  print(`mcp-signing-proxy ${version} check: ${safeUrl(config.endpoint)} (signer: ${how}${config.tls.clientCert || config.tls.clientPfx ? ', mTLS' : ''})`);
-  let ok = false;
-  const init = await call(1, 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mcp-signing-proxy-check', version } });
-  if (init.error !== undefined) {
-    print(`✘ initialize: ${init.error.message}`);
-  } else {
-    const info = init.result?.serverInfo as { name?: string; version?: string } | undefined;
-    print(`✔ initialize: ${info?.name ?? '?'} ${info?.version ?? ''} (protocol ${String(init.result?.protocolVersion)}, transport ${transport.transportName?.() ?? config.transport})`);
-    send({ method: 'notifications/initialized' });
-    const tools = await call(2, 'tools/list', {});
-    if (tools.error !== undefined) {
-      print(`✘ tools/list: ${tools.error.message}`);
-    } else {
-      const names = ((tools.result?.tools as Array<{ name: string }> | undefined) ?? []).map((t) => t.name);
-      print(`✔ tools/list: ${names.length} tool${names.length === 1 ? '' : 's'}${names.length ? ` (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})` : ''}`);
-      ok = true;
-    }
-  }
-  await relay.shutdown('check finished');
-  return ok;
+export async function runCheck(config: Config, stack: CheckStack, logger: Logger, version: string, opts: CheckOptions): Promise<boolean> {
+  const now = Date.now();
+  const configuration = configurationStage(config, opts.layered);
+  const certificate = clientCertificateStage(stack.identity, now);
+  const network = await networkStages(config, stack.identity, logger);
+  const mcp: Stage = network.reachable
+    ? await mcpStage(config, stack.http, logger, version)
+    : { id: 'mcp', status: 'skip', summary: 'not tried: the network stages failed' };
+  const credentials = await credentialsStage(config, stack.signers, mcp.status === 'fail', logger, Date.now());
+  const report: CheckReport = {
+    version,
+    endpoint: safeUrl(config.endpoint),
+    stages: [configuration, credentials, ...(certificate === undefined ? [] : [certificate]), ...network.stages, mcp],
+  };
+  process.stdout.write(opts.json ? renderJson(report) : renderText(report));
+  return passed(report);
 }

@@ -1,12 +1,13 @@
 import { Console } from 'node:console';
 import type { Config } from './config/config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, ProxyError } from './errors.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { registerSecret, safeUrl } from './logging/safe-url.js';
 import { auditIdentity } from './audit/audit-identity.js';
 import { leastPrivilegeHooks, type LeastPrivilege } from './least-privilege.js';
 import { Relay } from './proxy.js';
 import { buildSignerChain } from './signers/build-chain.js';
+import type { Signer } from './signers/signer.js';
 import { describeSigner, registerConfiguredSecrets } from './signers/registry.js';
 import { LineFramer } from './stdio/line-framer.js';
 import { StdoutWriter } from './stdio/stdout-writer.js';
@@ -17,6 +18,7 @@ import { ToolHeaders } from './transport/streamable-http/tool-headers.js';
 import { toolHeadersHook } from './relay/tool-headers-hook.js';
 import type { ClientIdentitySource } from './tls/identity-source.js';
 import { failStartup } from './startup-error.js';
+import type { CheckOptions } from './check.js';
 import { version } from './version.js';
 
 // Stdout is the protocol (MCP stdio transport): no console method of any dependency may
@@ -52,7 +54,7 @@ function logStartup(log: Logger, config: Config): void {
 }
 
 /** Runs the relay (or `--check`) with a validated configuration; see main.ts for start-up. */
-export async function run(config: Config, check: boolean): Promise<void> {
+export async function run(config: Config, check: CheckOptions | undefined): Promise<void> {
   // Before the first log line, which prints the endpoint URL: a configured secret may sit in
   // its path. Secrets read later (token files, helper output, proxy URL) register themselves.
   registerConfiguredSecrets(config.auth);
@@ -66,11 +68,12 @@ export async function run(config: Config, check: boolean): Promise<void> {
   logStartup(log, config);
   let relay: Relay | undefined;
   let http: HttpClient;
+  let signers: Signer[];
   let leastPrivilege: LeastPrivilege | undefined;
+  const tls: { identity?: ClientIdentitySource } = {};
   try {
-    const tls: { identity?: ClientIdentitySource } = {};
     const dispatcher = createDispatcher(config, log, tls);
-    const signers = await buildSignerChain(config, log, dispatcher);
+    signers = await buildSignerChain(config, log, dispatcher);
     http = new HttpClient({
       dispatcher,
       signers,
@@ -83,12 +86,15 @@ export async function run(config: Config, check: boolean): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) log.error({ err }, 'invalid configuration');
     log.flush?.();
+    // Unreadable TLS files, a broken signer module …: for scripts the failed configuration stage.
+    if (check?.json && err instanceof ProxyError) process.stdout.write((await import('./check/report.js')).configurationFailure(err.message, err.hint, version()));
     return failStartup(err, { answerClient: !check });
   }
 
   if (check) {
     const { runCheck } = await import('./check.js');
-    const ok = await runCheck(config, http, log, version(), (line) => process.stdout.write(`${line}\n`));
+    const ok = await runCheck(config, { http, signers, identity: tls.identity }, log, version(), check);
+    log.flush?.();
     process.exit(ok ? 0 : 1);
   }
 

@@ -6,7 +6,8 @@
 import { enableCompileCache } from './compile-cache.js';
 import { parseCliArgs, type CliArgs } from './config/args.js';
 import type { Config } from './config/config.js';
-import { ProxyError } from './errors.js';
+import type { Layered } from './config/config-file.js';
+import { ConfigError, ProxyError } from './errors.js';
 import { failStartup } from './startup-error.js';
 
 async function main(): Promise<void> {
@@ -17,8 +18,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(command === undefined ? 2 : 3);
   let args: CliArgs;
   let config: Config;
+  let layered: Layered;
   try {
     args = parseCliArgs(argv);
+    if (args.json && !args.check) throw new ConfigError('--json only applies to --check', 'add --check, or remove --json');
     if (args.help) {
       process.stdout.write((await import('./config/help.js')).HELP);
       return;
@@ -30,7 +33,7 @@ async function main(): Promise<void> {
     // The config file sits below flags and the environment (README "Config file").
     // A login is always for the oauth-login signer, whatever auto would pick without one.
     if (command !== undefined) args = { ...args, signer: args.signer ?? 'oauth-login' };
-    const layered = (await import('./config/config-file.js')).applyConfigFile(args, process.env);
+    layered = (await import('./config/config-file.js')).applyConfigFile(args, process.env);
     if (args.printConfig) {
       process.stdout.write((await import('./config/print-config.js')).renderConfig(layered));
       return;
@@ -54,11 +57,15 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     if (command !== undefined) return failStartup(err, { answerClient: false });
+    if (argv.includes('--check') && argv.includes('--json') && err instanceof ProxyError) {
+      const [{ configurationFailure }, { version }] = await Promise.all([import('./check/report.js'), import('./version.js')]);
+      process.stdout.write(configurationFailure(err.message, err.hint, version()));
+    }
     return failStartup(err, { answerClient: !argv.includes('--check') && !argv.includes('--print-config') && !argv.includes('--accept-tool') });
   }
   try {
     const { run } = await import('./cli.js');
-    await run(config, args.check);
+    await run(config, args.check ? { layered, json: args.json } : undefined);
   } catch (err) {
     // A missing or broken dependency (a partial install), or a start-up step that threw:
     // still a message and an answer the host can show, not a stack trace.

@@ -76,7 +76,8 @@ export const SETTINGS = [
   { name: 'config', type: 'string', value: 'FILE', env: ['MCP_PROXY_CONFIG'], help: 'JSON file of settings: { "defaults": {…}, "servers": { "NAME": {…} } }; keys are the flag names', group: 'Other', file: false },
   { name: 'server', type: 'string', value: 'NAME', env: ['MCP_PROXY_SERVER'], help: 'the entry of --config to use; flags and environment variables win over it', group: 'Other', file: false },
   { name: 'print-config', type: 'boolean', help: 'print the effective settings with the source of each (secrets masked), exit 0', group: 'Other', file: false },
-  { name: 'check', type: 'boolean', help: 'connect once (initialize, tools/list), report, exit 0 or 1', group: 'Other', file: false },
+  { name: 'check', type: 'boolean', help: 'diagnose: configuration, credentials (who the proxy signs as), DNS, proxy, TLS, the MCP exchange; one line per stage with the fix, exit 0 or 1', group: 'Other', file: false },
+  { name: 'json', type: 'boolean', help: 'with --check: print one JSON document with the same stages, for scripts', group: 'Other', file: false },
   { name: 'help', type: 'boolean', short: 'h', help: 'show this help', group: 'Other', file: false },
   { name: 'version', type: 'boolean', short: 'V', help: 'print the version (-v works too)', group: 'Other', file: false },
 ] as const satisfies readonly Setting[];

@@ -56,9 +56,14 @@ function shown({ key, value }: ResolvedSetting): string {
   return text;
 }
 
-export function renderConfig(layered: Layered): string {
+/** Every setting with its masked value and source; the secrets registered for masking first. */
+export function maskedSettings(layered: Layered): Array<readonly [name: string, value: string, source: string]> {
   for (const s of layered.settings) if (s.key.secret && typeof s.value === 'string') registerSecret(s.value);
-  const rows = layered.settings.map((s) => [s.key.name, shown(s), s.source] as const);
+  return layered.settings.map((s) => [s.key.name, shown(s), s.source] as const);
+}
+
+export function renderConfig(layered: Layered): string {
+  const rows = maskedSettings(layered);
   const nameWidth = Math.max(...rows.map(([name]) => name.length)) + 2;
   const valueWidth = Math.min(VALUE_COLUMN, Math.max(...rows.map(([, value]) => value.length))) + 2;
   const from = layered.file === undefined ? 'no config file' : `config ${layered.file.path}${layered.file.server === undefined ? '' : `, server ${layered.file.server}`}`;

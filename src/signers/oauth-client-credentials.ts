@@ -8,6 +8,7 @@ import type { AssertionKey } from './oauth/client-assertion.js';
 import { challengeParam } from './oauth/challenge.js';
 import { discoverAuthorizationServer, type AuthorizationServer } from './oauth/discovery.js';
 import { requestToken, type ClientAuth } from './oauth/token-request.js';
+import { jwtClaims } from './jwt-claims.js';
 import { withHeaders, type AuthFailure, type Signer, type SignerVerdict } from './signer.js';
 
 export interface OAuthClientCredentialsOptions {
@@ -57,6 +58,8 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
   /** resource_metadata of the latest challenge, for discovery. */
   let metadataUrl: string | undefined;
   let generation = 0;
+  /** The latest token's non-secret facts, for --check. */
+  let facts: { scope: string | undefined; expiration: Date | undefined; claims: ReturnType<typeof jwtClaims> } | undefined;
   const signedWith = new WeakMap<object, number>();
 
   const token = memoizeCredentials(
@@ -64,6 +67,7 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
       server ??= await discoverAuthorizationServer(o.endpoint, metadataUrl, o.dispatcher);
       const issued = await requestToken(o.dispatcher, { tokenEndpoint: server.tokenEndpoint, clientId: o.clientId, auth: chooseAuth(o, server), scope: o.scope, resource: resourceOf(o.endpoint), issuer: server.issuer }, o.now());
       registerSecret(issued.accessToken, 'oauth-access-token');
+      facts = { scope: issued.scope, expiration: issued.expiration, claims: jwtClaims(issued.accessToken) };
       log.info(
         { issuer: server.issuer, tokenEndpoint: safeOrigin(server.tokenEndpoint), expiresInS: issued.expiration && Math.round((issued.expiration.getTime() - o.now()) / 1000), scope: issued.scope },
         'OAuth access token obtained (client credentials)',
@@ -93,6 +97,17 @@ export function createOAuthClientCredentialsSigner(o: OAuthClientCredentialsOpti
       if (server?.issuer !== undefined) out.oauthIssuer = server.issuer;
       if (hashed.id !== '') out.oauthToken = hashed.id;
       return out;
+    },
+    credentialFacts() {
+      if (facts === undefined) return undefined;
+      const { claims } = facts;
+      return {
+        issuer: server?.issuer ?? claims?.iss,
+        tokenEndpoint: server === undefined ? undefined : safeOrigin(server.tokenEndpoint),
+        audience: claims?.aud,
+        scope: facts.scope ?? claims?.scope,
+        expiresAt: (facts.expiration ?? claims?.exp)?.toISOString(),
+      };
     },
     async sign(req, ctx) {
       // Before discovery there is nothing to send: the server's 401 says where to get a token.

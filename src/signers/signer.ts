@@ -53,6 +53,11 @@ export interface Signer {
    * not known yet.
    */
   identity?(): Readonly<Record<string, string>> | undefined;
+  /**
+   * For `--check`: what the current credential is (issuer, audience, scopes, expiry), never
+   * the credential. Undefined until one has been obtained.
+   */
+  credentialFacts?(): Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
 }
 
 /**

@@ -6,7 +6,8 @@ import { headersFromRaw, verifySigV4 } from './sigv4-verifier.js';
  * A loopback STS speaking the real AWS Query protocol: `POST /`,
  * form-encoded `Action=AssumeRole&Version=2011-06-15&…`, XML answers, SigV4 (service `sts`)
  * checked against the known source credentials, so the SDK's real STS client is exercised
- * end to end. Only AssumeRole is implemented; it is all the proxy calls.
+ * end to end. AssumeRole (what the proxy calls) and GetCallerIdentity (what --check calls,
+ * signed with source or issued credentials) are implemented.
  */
 
 export interface SourceCredential {
@@ -27,6 +28,8 @@ export interface FakeStsOptions {
   readonly now?: () => number;
   /** Prefix of issued secrets / tokens, e.g. a canary to look for in logs. */
   readonly secretPrefix?: string;
+  /** Who GetCallerIdentity says a source key is; default an IAM user of account 111122223333. */
+  readonly identities?: Readonly<Record<string, { readonly account: string; readonly arn: string }>>;
 }
 
 export interface AssumeRoleCall {
@@ -50,6 +53,8 @@ export interface FakeSts {
   readonly url: string;
   readonly calls: readonly AssumeRoleCall[];
   readonly issued: readonly IssuedCredentials[];
+  /** The access key id each GetCallerIdentity was signed with. */
+  readonly identityCalls: readonly string[];
   lifetimeSeconds: number;
   /**
    * The next `times` (default 1) AssumeRole calls fail with this STS error; `message`
@@ -73,6 +78,18 @@ const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.cha
 function errorXml(code: string, message: string, requestId: string): string {
   return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code>` +
     `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+}
+
+function callerIdentityXml(account: string, arn: string, requestId: string): string {
+  return `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+    `<Arn>${xmlEscape(arn)}</Arn><UserId>AIDAFAKE</UserId><Account>${account}</Account>` +
+    `</GetCallerIdentityResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
+}
+
+function assumedArn(params: Record<string, string>): { account: string; arn: string } {
+  const roleArn = params.RoleArn ?? '';
+  const account = roleArn.split(':')[4] ?? '111122223333';
+  return { account, arn: `arn:aws:sts::${account}:assumed-role/${roleArn.split('/').pop() ?? 'role'}/${params.RoleSessionName ?? ''}` };
 }
 
 function successXml(c: IssuedCredentials, params: Record<string, string>, requestId: string): string {
@@ -112,6 +129,9 @@ export async function startFakeSts(opts: FakeStsOptions): Promise<FakeSts> {
   const secretPrefix = opts.secretPrefix ?? 'FAKESTSSECRET';
   const calls: AssumeRoleCall[] = [];
   const issued: IssuedCredentials[] = [];
+  /** AssumeRole parameters behind each issued key, for GetCallerIdentity. */
+  const issuedFor = new Map<string, Record<string, string>>();
+  const identityCalls: string[] = [];
   const failures: Array<{ code: StsFailure; message: string | undefined }> = [];
   const expiredSources = new Set<string>();
   let requestSeq = 0;
@@ -133,8 +153,8 @@ export async function startFakeSts(opts: FakeStsOptions): Promise<FakeSts> {
       { method: req.method ?? 'POST', rawPath: req.url ?? '/', headers: headersFromRaw(req.rawHeaders), body },
       {
         credentials: (akid) => {
-          const known = opts.credentials[akid];
-          return known === undefined ? undefined : { ...known, expired: expiredSources.has(akid) };
+          const known = opts.credentials[akid] ?? issued.find((c) => c.accessKeyId === akid);
+          return known === undefined ? undefined : { secretAccessKey: known.secretAccessKey, sessionToken: known.sessionToken, expired: expiredSources.has(akid) };
         },
         service: 'sts',
         region,
@@ -144,6 +164,12 @@ export async function startFakeSts(opts: FakeStsOptions): Promise<FakeSts> {
     if (!verdict.ok) {
       const { code, status } = STS_CODE[verdict.errorType] ?? { code: verdict.errorType, status: 403 };
       return reply(status, errorXml(code, verdict.message, requestId), undefined, code);
+    }
+    if (params.Action === 'GetCallerIdentity' && params.Version === '2011-06-15') {
+      identityCalls.push(verdict.accessKeyId);
+      const role = issuedFor.get(verdict.accessKeyId);
+      const who = role === undefined ? opts.identities?.[verdict.accessKeyId] ?? { account: '111122223333', arn: 'arn:aws:iam::111122223333:user/fake' } : assumedArn(role);
+      return reply(200, callerIdentityXml(who.account, who.arn, requestId), verdict.accessKeyId);
     }
     if (params.Action !== 'AssumeRole' || params.Version !== '2011-06-15') {
       return reply(400, errorXml('InvalidAction', `unsupported action ${params.Action ?? ''}`, requestId), verdict.accessKeyId, 'InvalidAction');
@@ -161,6 +187,7 @@ export async function startFakeSts(opts: FakeStsOptions): Promise<FakeSts> {
       expiration: new Date(Math.floor((now() + api.lifetimeSeconds * 1000) / 1000) * 1000),
     };
     issued.push(creds);
+    issuedFor.set(creds.accessKeyId, params);
     reply(200, successXml(creds, params, requestId), verdict.accessKeyId);
   }
 
@@ -174,6 +201,7 @@ export async function startFakeSts(opts: FakeStsOptions): Promise<FakeSts> {
     url: `http://127.0.0.1:${port}`,
     calls,
     issued,
+    identityCalls,
     lifetimeSeconds: opts.lifetimeSeconds ?? 3600,
     failNext(code, { times = 1, message } = {}) {
       for (let i = 0; i < times; i++) failures.push({ code, message });

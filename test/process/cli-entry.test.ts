@@ -65,6 +65,13 @@ describe('the entry loads only Node built-ins until the relay runs', () => {
     expect(r.loaded.some((u) => u.includes('/node_modules/@aws-sdk/'))).toBe(true);
   });
 
+  it('only --check loads the doctor', () => {
+    const doctor = (loaded: string[]) => loaded.filter((u) => /\/dist\/(check|report|caller-identity|sso-session)-[\w-]+\.js$/.test(u));
+    const env = { MCP_ENDPOINT: 'http://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1', MCP_BEARER_TOKEN: 'x' };
+    expect(doctor(run([], env).loaded)).toEqual([]);
+    expect(doctor(run(['--check'], env).loaded)).not.toEqual([]);
+  });
+
   it('a bearer relay loads no logging library: its JSON lines are written by our own module', () => {
     const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1', MCP_BEARER_TOKEN: 'x', MCP_LOG_LEVEL: 'info' });
     expect(r.loaded.filter((u) => u.includes('/node_modules/'))).toEqual([]);

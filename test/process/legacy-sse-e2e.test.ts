@@ -128,7 +128,7 @@ describe('--check names the transport it used', () => {
     const s = await legacy();
     const p = spawnRaw({ MCP_ENDPOINT: s.url }, ['--check']);
     expect((await p.exited).code).toBe(0);
-    expect(p.lines.join('\n')).toContain('✔ initialize: legacy-remote 1.0.0 (protocol 2025-11-25, transport sse)');
+    expect(p.lines.join('\n')).toContain('✓ mcp: legacy-remote 1.0.0, protocol 2025-11-25 (initialize), transport sse;');
   });
 
   it('Streamable server: no fallback, no legacy GET', async () => {
@@ -136,7 +136,7 @@ describe('--check names the transport it used', () => {
     cleanups.push(() => s.close());
     const p = spawnRaw({ MCP_ENDPOINT: s.url }, ['--check']);
     expect((await p.exited).code).toBe(0);
-    expect(p.lines.join('\n')).toContain('transport streamable-http)');
+    expect(p.lines.join('\n')).toContain(', transport streamable-http;');
     expect(s.requests.filter((r) => r.method === 'GET' && r.headers['mcp-session-id'] === undefined)).toEqual([]);
   });
 
@@ -144,7 +144,8 @@ describe('--check names the transport it used', () => {
     const s = await legacy({ bearerToken: TOKEN });
     const p = spawnRaw({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: 'CANARYWRONGLEGACY' }, ['--check']);
     expect((await p.exited).code).toBe(1);
-    expect(p.lines.join('\n')).toMatch(/✘ initialize: mcp-signing-proxy: the server rejected the bearer token \(HTTP 401\)/);
+    // The 401 to server/discover says nothing about the era: no initialize, no SSE fallback.
+    expect(p.lines.join('\n')).toMatch(/✗ mcp: server\/discover: mcp-signing-proxy: the server rejected the bearer token \(HTTP 401\)/);
     expect(s.requests.map((r) => r.method)).toEqual(['POST']);
   });
 });
