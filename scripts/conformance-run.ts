@@ -79,6 +79,7 @@ export async function clientScenarios(revision: Revision, node = suiteNode()): P
     const m = /^\s+- (\S+)(?: \[client\])?$/.exec(line);
     if (m && !/\[(server|authorization)\]/.test(line)) target.push(m[1]!);
   }
+  if (scored.length === 0) throw new Error(`mcp-signing-proxy conformance: the suite listed no client scenarios for ${revision} (it needs Node 22; CONFORMANCE_NODE=${node}):\n${text.slice(-1500)}`);
   return { scored, reported };
 }
 
@@ -145,8 +146,9 @@ export async function runRevision(revision: Revision, only: string[] = [], node 
     const out = join(work, 'out');
     const { scored, reported } = await clientScenarios(revision, node);
     const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` };
+    let output = '';
     if (only.length === 0) {
-      await run(node, ['client', '--command', wrapper, '--requirements', revision, '-o', out], env);
+      output = await run(node, ['client', '--command', wrapper, '--requirements', revision, '-o', out], env);
     } else {
       const queue = only.map((s, i) => ({ s, dir: join(out, String(i)) })).filter(({ s }) => scored.includes(s) || reported.includes(s));
       // A few at a time: each run is the suite, the driver and a proxy.
@@ -154,13 +156,15 @@ export async function runRevision(revision: Revision, only: string[] = [], node 
         for (let next = queue.shift(); next; next = queue.shift()) {
           // Extension scenarios are off the revision's timeline: the suite runs them only when forced.
           const force = reported.includes(next.s) ? ['--force'] : [];
-          await run(node, ['client', '--command', wrapper, '--scenario', next.s, '--spec-version', revision, ...force, '-o', next.dir], env);
+          output += await run(node, ['client', '--command', wrapper, '--scenario', next.s, '--spec-version', revision, ...force, '-o', next.dir], env);
         }
       };
       await Promise.all([worker(), worker(), worker()]);
     }
     const dirs = only.length === 0 ? [out] : only.map((_, i) => join(out, String(i)));
     const results = dirs.filter((d) => existsSync(d)).flatMap((d) => readResults(d, revision, new Set(scored)));
+    // A suite that could not start writes no checks: say so rather than print an empty table.
+    if (results.length === 0) throw new Error(`mcp-signing-proxy conformance: the suite ran no scenario for ${revision}:\n${output.slice(-2000)}`);
     return results.sort((a, b) => a.scenario.localeCompare(b.scenario));
   } finally {
     rmSync(work, { recursive: true, force: true });
