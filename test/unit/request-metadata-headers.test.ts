@@ -93,6 +93,9 @@ describe('paramHeadersOf', () => {
     expect(invalid({ properties: { a: { type: 'string', 'x-mcp-header': 'Has Space' } } })).toBe(true);
     expect(invalid({ properties: { a: { type: 'string', 'x-mcp-header': 'X' }, b: { type: 'string', 'x-mcp-header': 'x' } } })).toBe(true);
     expect(invalid({ properties: { a: { type: 'object', 'x-mcp-header': 'A' } } })).toBe(true);
+    expect(invalid({ properties: { a: { type: 'number', 'x-mcp-header': 'A' } } })).toBe(true);
+    expect(invalid({ properties: { a: { type: ['integer', 'number'], 'x-mcp-header': 'A' } } })).toBe(true);
+    expect(invalid({ properties: { a: { type: 'integer', 'x-mcp-header': 'A' }, b: { type: 'boolean', 'x-mcp-header': 'B' } } })).toBe(false);
     expect(invalid({ properties: { a: { type: 'array', items: { type: 'string', 'x-mcp-header': 'A' } } } })).toBe(true);
     expect(invalid({ properties: { a: { anyOf: [{ type: 'string', 'x-mcp-header': 'A' }] } } })).toBe(true);
     expect(invalid({ $defs: { r: { type: 'string', 'x-mcp-header': 'A' } }, properties: { a: { $ref: '#/$defs/r' } } })).toBe(true);

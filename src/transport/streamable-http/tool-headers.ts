@@ -16,7 +16,8 @@ export interface ParamHeader {
 
 // https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2 token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const PRIMITIVE = new Set(['string', 'number', 'integer', 'boolean', 'null']);
+// The spec names integer, string and boolean; "Parameters with type `number` are not permitted".
+const PRIMITIVE = new Set(['string', 'integer', 'boolean', 'null']);
 
 /**
  * The annotations of one inputSchema, or the reason they are invalid. Valid only on

@@ -1,0 +1,52 @@
+/**
+ * The MCP conformance suite's client scenarios through the spawned proxy
+ * (https://github.com/modelcontextprotocol/conformance; README, "Protocols" → "Conformance"):
+ * every scenario that passes today is listed here, so a regression fails CI. Scenarios that
+ * fail because the proxy lacks the feature (browser OAuth login, DPoP, …) are in the README
+ * table and `npm run conformance`, not here.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runRevision, type Revision, type ScenarioResult } from '../../scripts/conformance-run.js';
+
+const PASSING: Record<Revision, string[]> = {
+  '2025-11-25': [
+    'initialize',
+    'tools_call',
+    'sse-retry',
+    'elicitation-sep1034-client-defaults',
+    'json-schema-2020-12-preservation',
+    'auth/pre-registration',
+    'auth/client-credentials-basic',
+    'auth/client-credentials-jwt',
+  ],
+  '2026-07-28': [
+    'tools_call',
+    'request-metadata',
+    'http-standard-headers',
+    'http-custom-headers',
+    'http-invalid-tool-headers',
+    'sep-2322-client-request-state',
+    'json-schema-ref-no-deref',
+    'json-schema-2020-12-preservation',
+    'auth/pre-registration',
+    'auth/client-credentials-basic',
+    'auth/client-credentials-jwt',
+  ],
+};
+
+for (const [revision, scenarios] of Object.entries(PASSING) as Array<[Revision, string[]]>) {
+  describe(`conformance ${revision}`, () => {
+    let results: ScenarioResult[] = [];
+    // One batch per revision (a few runs at a time); the first run may install Node 22 for the suite.
+    beforeAll(async () => {
+      results = await runRevision(revision, scenarios);
+    }, 240_000);
+
+    it.each(scenarios)('%s passes every check', (scenario) => {
+      const r = results.find((x) => x.scenario === scenario);
+      expect(r, `${scenario} produced no results`).toBeDefined();
+      expect(r!.failed, r!.reason).toBe(0);
+      expect(r!.passed).toBeGreaterThan(0);
+    });
+  });
+}

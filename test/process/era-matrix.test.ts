@@ -1,0 +1,147 @@
+/**
+ * Both MCP eras through the spawned proxy (README, "Protocols" → "Compatibility"): each SDK
+ * client × each SDK server × each signer lists the tools, echoes, and calls a tool with
+ * progress, and gets what the same client gets talking to the same server directly. A
+ * combination that cannot work (a client pinned to 2026-07-28 and a server that only speaks
+ * 2025) is expected to fail through the proxy exactly as it fails direct.
+ *
+ * Direct runs use the bearer server: the SDK clients cannot sign SigV4 themselves, and the
+ * two servers of a kind serve the same tools.
+ * Add a row to CLIENTS, SERVERS or SIGNERS (or a case to EXPECTED_FAILURES) to extend it.
+ */
+import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BEARER, signerEnv, startEraServer, type EraServer, type ServerKind, type SignerKind } from '../helpers/era-servers.js';
+import { BIN, hermeticEnv } from '../helpers/spawn-proxy.js';
+
+type Route = { kind: 'direct'; url: string } | { kind: 'proxy'; env: Record<string, string> };
+
+/** What a client saw; compared field by field between direct and proxied runs. */
+type Outcome = { ok: true; era: string | undefined; tools: string[]; echo: unknown; progressResult: unknown; progress: number[] } | { ok: false; error: string };
+
+interface ClientRow {
+  name: string;
+  /** The revision the client settles on with each server (v1's Client does not report one). */
+  era: Partial<Record<ServerKind, string>>;
+  run(route: Route): Promise<Outcome>;
+}
+
+const INFO = { name: 'era-matrix', version: '1.0.0' };
+const authHeaders = { headers: { authorization: `Bearer ${BEARER}` } };
+const stdioParams = (env: Record<string, string>) => ({ command: process.execPath, args: [BIN], env: hermeticEnv(env), stderr: 'pipe' as const });
+
+type CallOptions = { onprogress: (p: { progress: number }) => void; timeout: number };
+
+/** The same workload for every client: list, echo a non-ASCII text, a call with progress. */
+async function workload(
+  list: () => Promise<{ tools: Array<{ name: string }> }>,
+  call: (name: string, args: Record<string, unknown>, options?: CallOptions) => Promise<unknown>,
+): Promise<Omit<Extract<Outcome, { ok: true }>, 'ok' | 'era'>> {
+  const tools = (await list()).tools.map((t) => t.name).sort();
+  const echo = await call('echo', { text: 'grüße' });
+  const progress: number[] = [];
+  const progressResult = await call('progress', { steps: 3 }, { onprogress: (p) => void progress.push(p.progress), timeout: 10_000 });
+  return { tools, echo, progressResult, progress };
+}
+
+async function settle(fn: () => Promise<Outcome>, close: () => Promise<void>): Promise<Outcome> {
+  try {
+    return await fn();
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    await close().catch(() => undefined);
+  }
+}
+
+function v2Client(name: string, mode: 'auto' | { pin: string }, era: ClientRow['era']): ClientRow {
+  return {
+    name,
+    era,
+    async run(route) {
+      const client = new ClientV2(INFO, { capabilities: {}, versionNegotiation: { mode } });
+      const transport = route.kind === 'direct' ? new HttpV2(new URL(route.url), { requestInit: authHeaders }) : new StdioV2(stdioParams(route.env));
+      return settle(
+        async () => {
+          await client.connect(transport);
+          const work = await workload(
+            () => client.listTools(),
+            (name, args, options) => client.callTool({ name, arguments: args }, options),
+          );
+          return { ok: true, era: client.getNegotiatedProtocolVersion(), ...work };
+        },
+        () => client.close(),
+      );
+    },
+  };
+}
+
+const CLIENTS: ClientRow[] = [
+  {
+    name: 'SDK v1 Client',
+    era: {},
+    async run(route) {
+      const client = new ClientV1(INFO, { capabilities: {} });
+      const transport = route.kind === 'direct' ? new HttpV1(new URL(route.url), { requestInit: authHeaders }) : new StdioV1(stdioParams(route.env));
+      return settle(
+        async () => {
+          await client.connect(transport);
+          // v1's callTool takes a result schema before the options.
+          const work = await workload(
+            () => client.listTools(),
+            (name, args, options) => client.callTool({ name, arguments: args }, undefined, options),
+          );
+          return { ok: true, era: undefined, ...work };
+        },
+        () => client.close(),
+      );
+    },
+  },
+  v2Client('SDK v2 Client (auto)', 'auto', { v1: '2025-11-25', v2: '2026-07-28' }),
+  v2Client('SDK v2 Client (pinned 2026-07-28)', { pin: '2026-07-28' }, { v2: '2026-07-28' }),
+];
+
+const SERVERS: ServerKind[] = ['v1', 'v2'];
+const SIGNERS: SignerKind[] = ['bearer', 'sigv4'];
+
+/** Combinations that cannot work, and what the failure says (direct and through the proxy alike). */
+const EXPECTED_FAILURES: Array<{ client: string; server: ServerKind; error: RegExp }> = [
+  // A 2025-only server has no server/discover; pin mode has no fallback to initialize.
+  { client: 'SDK v2 Client (pinned 2026-07-28)', server: 'v1', error: /did not offer pinned protocol version 2026-07-28/ },
+];
+
+const servers = new Map<string, EraServer>();
+const direct = new Map<string, Outcome>();
+
+beforeAll(async () => {
+  for (const kind of SERVERS) for (const signer of SIGNERS) servers.set(`${kind}/${signer}`, await startEraServer(kind, signer));
+  await Promise.all(CLIENTS.flatMap((c) => SERVERS.map(async (kind) => direct.set(`${c.name}/${kind}`, await c.run({ kind: 'direct', url: servers.get(`${kind}/bearer`)!.url })))));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([...servers.values()].map((s) => s.close()));
+});
+
+describe.each(CLIENTS.flatMap((client) => SERVERS.flatMap((server) => SIGNERS.map((signer) => ({ client, server, signer })))))(
+  '$client.name → proxy → SDK $server server, $signer',
+  ({ client, server, signer }) => {
+    const expected = EXPECTED_FAILURES.find((f) => f.client === client.name && f.server === server);
+
+    it(expected ? 'fails as it fails direct' : 'gives the same results as direct', async () => {
+      const viaProxy = await client.run({ kind: 'proxy', env: { MCP_ENDPOINT: servers.get(`${server}/${signer}`)!.url, ...signerEnv(signer) } });
+      const straight = direct.get(`${client.name}/${server}`)!;
+      if (expected) {
+        expect(straight).toMatchObject({ ok: false, error: expect.stringMatching(expected.error) });
+        expect(viaProxy).toMatchObject({ ok: false, error: expect.stringMatching(expected.error) });
+        return;
+      }
+      expect(straight.ok, JSON.stringify(straight)).toBe(true);
+      expect(viaProxy).toEqual(straight);
+      expect(viaProxy).toMatchObject({ era: client.era[server], tools: expect.arrayContaining(['echo', 'progress']), progress: [1, 2, 3] });
+    }, 30_000);
+  },
+);
