@@ -46,7 +46,7 @@ describe('subscriptions/listen through the proxy', () => {
     const server = await startSdkV2Server();
     cleanups.push(() => server.close());
     const { client } = await v2Client(server);
-    expect(client.getNegotiatedProtocolVersion?.() ?? '2026-07-28').toBe('2026-07-28');
+    expect(client.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
     const changes = listChanged(client);
     const sub = await client.listen({ toolsListChanged: true });
     expect(sub.honoredFilter).toMatchObject({ toolsListChanged: true });
