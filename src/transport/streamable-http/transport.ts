@@ -107,19 +107,20 @@ export class StreamableHttpTransport implements RemoteTransport {
     // The client's answers pass: the server may be waiting for one to finish a request.
     if (opening !== undefined && info.kind !== 'response') await opening;
     if (info.cancels !== undefined && this.#cancelModern(info)) return;
-    if (info.kind === 'request' && info.id !== undefined && isModern(info, this.#s.protocolVersion)) return this.#sendModern(body, info, info.id, isAnswered, signal);
+    if (info.kind === 'request' && info.id !== undefined && (info.method === LISTEN || isModern(info, this.#s.protocolVersion))) return this.#sendModern(body, info, info.id, isAnswered, signal);
     await this.#post(body, info, isAnswered, signal);
   }
 
   /**
-   * A 2026-07-28 request: its stream can be closed by the client's notifications/cancelled,
-   * and a subscriptions/listen is held open (listen.ts).
+   * A 2026-07-28 request (subscriptions/listen exists in no other revision): its stream can
+   * be closed by the client's notifications/cancelled, and a listen is held open (listen.ts).
    */
   async #sendModern(body: Uint8Array, info: ClientMessageInfo, id: string | number, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
     const key = idKey(id);
     const ctl = new AbortController();
     this.#modern.set(key, ctl);
-    const sig = AbortSignal.any([ctl.signal, signal ?? this.#life.signal]);
+    // The transport's end stops a listen between two attempts too.
+    const sig = AbortSignal.any(signal === undefined ? [ctl.signal, this.#life.signal] : [ctl.signal, signal, this.#life.signal]);
     try {
       if (info.method !== LISTEN) return await this.#post(body, info, isAnswered, sig);
       await holdListen((deliver) => this.#post(body, info, isAnswered, sig, deliver), info, this.#deliver, isAnswered, sig, this.#log, this.#listenRetry);
