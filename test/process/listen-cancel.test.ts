@@ -4,6 +4,7 @@
  * https://modelcontextprotocol.io/specification/2026-07-28/basic/patterns/subscriptions).
  */
 import { Client } from '@modelcontextprotocol/client';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
@@ -33,6 +34,17 @@ function listChanged(client: Client): { count: () => number; next: () => Promise
   return { count: () => count, next: () => new Promise<void>((r) => waiters.push(r)) };
 }
 
+/** Listens, calls the tool that changes the tool list, and reports what the client saw. */
+async function touchWhileListening(client: Client): Promise<{ honored: unknown; changes: number }> {
+  const changes = listChanged(client);
+  const sub = await client.listen({ toolsListChanged: true });
+  const changed = changes.next();
+  expect((await client.callTool({ name: 'touch', arguments: {} })).content).toEqual([{ type: 'text', text: 'touched' }]);
+  await changed;
+  await sub.close();
+  return { honored: sub.honoredFilter, changes: changes.count() };
+}
+
 const until = async (cond: () => boolean, what: string, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -47,13 +59,26 @@ describe('subscriptions/listen through the proxy', () => {
     cleanups.push(() => server.close());
     const { client } = await v2Client(server);
     expect(client.getNegotiatedProtocolVersion?.()).toBe('2026-07-28');
-    const changes = listChanged(client);
-    const sub = await client.listen({ toolsListChanged: true });
+    const viaProxy = await touchWhileListening(client);
+
+    const direct = new Client({ name: 'v2-host', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    await direct.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    cleanups.push(() => direct.close());
+    expect(viaProxy).toEqual(await touchWhileListening(direct));
+    expect(viaProxy).toEqual({ honored: { toolsListChanged: true }, changes: 1 });
+  });
+
+  it('opens a listen while calls hold every call slot (--max-connections 3)', async () => {
+    const server = await startSdkV2Server();
+    cleanups.push(() => server.close());
+    const { client } = await v2Client(server, { MCP_MAX_CONNECTIONS: '3' });
+    const ctl = new AbortController();
+    const call = client.callTool({ name: 'wait', arguments: {} }, { signal: ctl.signal }).catch(() => undefined);
+    await server.waiting(1);
+    const sub = await client.listen({ toolsListChanged: true }, { timeout: 8000 });
     expect(sub.honoredFilter).toMatchObject({ toolsListChanged: true });
-    const changed = changes.next();
-    expect((await client.callTool({ name: 'touch', arguments: {} })).content).toEqual([{ type: 'text', text: 'touched' }]);
-    await changed;
-    expect(changes.count()).toBe(1);
+    ctl.abort();
+    await call;
     await sub.close();
   });
 
