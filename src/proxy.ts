@@ -202,7 +202,9 @@ export class Relay {
   #serverCancelled(msg: RemoteMessage): void {
     const requestId = (messageValue(msg) as { params?: { requestId?: unknown } }).params?.requestId;
     const p = typeof requestId === 'string' || typeof requestId === 'number' ? this.#pending.get(idKey(requestId)) : undefined;
-    if (p === undefined) return;
+    // Only a listen: a 2025 server cancels its own requests (an elicitation), whose ids may
+    // equal one of the client's.
+    if (p === undefined || p.method !== 'subscriptions/listen') return;
     this.#pending.delete(idKey(p.id));
     this.#hooks?.end(p, { outcome: 'cancelled' });
     p.abort.abort();

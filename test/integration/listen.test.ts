@@ -76,6 +76,29 @@ describe('subscriptions/listen', () => {
     expect(torn.out.answers('listen:1')).toEqual([]);
   });
 
+  it("a server's notifications/cancelled ends only a listen, never a request whose id it happens to share", async () => {
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { ...META, name: 'x', arguments: {} } };
+    const server = await startFakeMcp({
+      sessionId: null,
+      onRequest: (msg, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // A 2025 server cancelling its own request 7 (an elicitation), then answering ours.
+        res.write(sse({ data: { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7 } } }));
+        res.end(sse({ data: result(msg.id, { content: [] }) }));
+      },
+    });
+    cleanups.push(() => server.close());
+    const log = captureLog();
+    const dispatcher = new Agent();
+    cleanups.push(() => dispatcher.destroy());
+    const out = new MemoryStdout();
+    const relay = new Relay({ writer: new StdoutWriter(out, () => undefined), logger: log.logger });
+    relay.attach(new StreamableHttpTransport({ endpoint: new URL(server.url), http: new HttpClient({ dispatcher, signers: [], logger: log.logger }), logger: log.logger }));
+    cleanups.push(() => relay.shutdown('test finished'));
+    relay.handleLine(Buffer.from(JSON.stringify(call)));
+    expect((await out.waitFor((m) => m.id === 7)).result).toEqual({ content: [] });
+  });
+
   it('does not send a listen again that the server refused', async () => {
     const h = await harness((_msg, res) => void res.writeHead(400, { 'content-type': 'text/plain' }).end('bad'));
     h.send(LISTEN);
