@@ -1,7 +1,7 @@
 import type { ClientMessageInfo } from '../../jsonrpc.js';
 
 /** The first revision without sessions, GET streams or resumption (https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning). */
-export const MODERN_VERSION = '2026-07-28';
+const MODERN_VERSION = '2026-07-28';
 
 /**
  * Whether a message is of the 2026-07-28 era: its own `_meta` version, else the version
