@@ -4,7 +4,7 @@ import type { Logger } from './logging/logger.js';
 import { HookChain, type RelayHook, type RequestContext } from './relay/hooks.js';
 import { classifyLine } from './stdio/classify-line.js';
 import type { StdoutWriter } from './stdio/stdout-writer.js';
-import type { RemoteMessage, RemoteTransport } from './transport/remote-transport.js';
+import { messageValue, type RemoteMessage, type RemoteTransport } from './transport/remote-transport.js';
 
 export interface RelayOptions {
   writer: StdoutWriter;
@@ -69,6 +69,7 @@ export class Relay {
         return;
       }
     }
+    if (info.kind === 'notification' && info.method === 'notifications/cancelled') this.#serverCancelled(msg);
     let out = msg;
     if (this.#hooks?.seesServerMessages) {
       const outcome = await this.#hooks.serverMessage(msg, pending);
@@ -127,7 +128,7 @@ export class Relay {
       this.#log.warn({ method: info.method }, 'dropped a notification that names a request method; it was not sent to the server');
       return;
     }
-    this.#track(this.#forward(info, body, pending));
+    this.#track(this.#forward(info, body, pending), info.method === 'subscriptions/listen');
     if (info.cancels !== undefined) this.#cancel(info.cancels);
   }
 
@@ -191,7 +192,28 @@ export class Relay {
     this.#log.debug({ id, method: p.method }, 'request cancelled by the client');
   }
 
-  #track(task: Promise<void>): void {
+  /**
+   * The server tears down a subscription with notifications/cancelled referencing its
+   * subscriptions/listen (MCP 2026-07-28 cancellation,
+   * https://modelcontextprotocol.io/specification/2026-07-28/basic/patterns/cancellation):
+   * the client learns it from the notification, relayed as usual, and expects no answer,
+   * so the request ends here, unanswered, and its stream is released.
+   */
+  #serverCancelled(msg: RemoteMessage): void {
+    const requestId = (messageValue(msg) as { params?: { requestId?: unknown } }).params?.requestId;
+    const p = typeof requestId === 'string' || typeof requestId === 'number' ? this.#pending.get(idKey(requestId)) : undefined;
+    // Only a listen: a 2025 server cancels its own requests (an elicitation), whose ids may
+    // equal one of the client's.
+    if (p === undefined || p.method !== 'subscriptions/listen') return;
+    this.#pending.delete(idKey(p.id));
+    this.#hooks?.end(p, { outcome: 'cancelled' });
+    p.abort.abort();
+    this.#log.debug({ id: p.id, method: p.method }, 'request cancelled by the server');
+  }
+
+  /** `openEnded`: a subscriptions/listen, which never ends by itself, so shutdown does not wait for it. */
+  #track(task: Promise<void>, openEnded = false): void {
+    if (openEnded) return;
     this.#tasks.add(task);
     void task.finally(() => this.#tasks.delete(task));
   }

@@ -4,7 +4,8 @@
  * - `control`: the client's notifications (notifications/cancelled) and its answers to the
  *   server's requests (elicitation, ping), and the closing DELETE; short, and a call may be
  *   waiting on one of them;
- * - `stream`: the standalone GET event stream, open for the whole session.
+ * - `stream`: a stream open for as long as the client wants it: the standalone GET event
+ *   stream (2025) or a `subscriptions/listen` request (2026-07-28).
  */
 export type Lane = 'call' | 'control' | 'stream';
 
@@ -17,18 +18,26 @@ interface Waiter {
 
 /**
  * Bounds the requests in flight to one server to `total`, so at most that many sockets are
- * open to it; the rest wait in FIFO order. Calls may hold at most `total - RESERVED_SLOTS`
- * slots: calls that fill every slot would otherwise keep the event stream from
- * reconnecting and the client's cancellations and answers from going out — and a call
+ * open to it; the rest wait in FIFO order per lane. Calls may hold at most `total -
+ * RESERVED_SLOTS` slots: calls that fill every slot would otherwise keep the event stream
+ * from reconnecting and the client's cancellations and answers from going out — and a call
  * waiting for an elicitation answer would deadlock.
+ *
+ * Streams never end by themselves, so they are never queued behind calls, and calls never
+ * wait behind them: the first stream takes its reserved slot; each further one (a client
+ * MAY listen more than once) takes one slot from the calls' share, which never drops below
+ * half. The slot for the client's messages stays free of both.
  */
 export class ConnectionBudget {
   readonly total: number;
-  readonly #callLimit: number;
+  readonly #callShare: number;
+  readonly #streamLimit: number;
   #inUse = 0;
   #callsInUse = 0;
+  #streamsInUse = 0;
   readonly #calls: Waiter[] = [];
-  readonly #others: Waiter[] = [];
+  readonly #controls: Waiter[] = [];
+  readonly #streams: Waiter[] = [];
   /** Called the first time a call has to wait (for one log line). */
   readonly #onFirstWait: (() => void) | undefined;
   #waited = false;
@@ -36,7 +45,8 @@ export class ConnectionBudget {
   constructor(total: number, onFirstWait?: () => void) {
     if (!Number.isInteger(total) || total <= RESERVED_SLOTS) throw new RangeError(`a connection budget needs more than ${RESERVED_SLOTS} slots`);
     this.total = total;
-    this.#callLimit = total - RESERVED_SLOTS;
+    this.#callShare = total - RESERVED_SLOTS;
+    this.#streamLimit = 1 + Math.floor(this.#callShare / 2);
     this.#onFirstWait = onFirstWait;
   }
 
@@ -46,14 +56,13 @@ export class ConnectionBudget {
    */
   acquire(lane: Lane, signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const isCall = lane === 'call';
-    if (this.#queue(isCall).length === 0 && this.#fits(isCall)) return Promise.resolve(this.#take(isCall));
-    if (isCall && !this.#waited) {
+    const queue = this.#queue(lane);
+    if (queue.length === 0 && this.#fits(lane)) return Promise.resolve(this.#take(lane));
+    if (lane === 'call' && !this.#waited) {
       this.#waited = true;
       this.#onFirstWait?.();
     }
     return new Promise((resolve, reject) => {
-      const queue = this.#queue(isCall);
       const onAbort = () => {
         const i = queue.indexOf(waiter);
         if (i !== -1) queue.splice(i, 1);
@@ -62,7 +71,7 @@ export class ConnectionBudget {
       const waiter: Waiter = {
         grant: () => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(this.#take(isCall));
+          resolve(this.#take(lane));
         },
       };
       queue.push(waiter);
@@ -70,30 +79,37 @@ export class ConnectionBudget {
     });
   }
 
-  #queue(isCall: boolean): Waiter[] {
-    return isCall ? this.#calls : this.#others;
+  #queue(lane: Lane): Waiter[] {
+    return lane === 'call' ? this.#calls : lane === 'stream' ? this.#streams : this.#controls;
   }
 
-  #fits(isCall: boolean): boolean {
-    return this.#inUse < this.total && (!isCall || this.#callsInUse < this.#callLimit);
+  #fits(lane: Lane): boolean {
+    if (this.#inUse >= this.total) return false;
+    if (lane === 'call') return this.#callsInUse < this.#callShare - Math.max(0, this.#streamsInUse - 1);
+    if (lane === 'stream') return this.#streamsInUse < this.#streamLimit && this.#callsInUse + this.#streamsInUse < this.total - 1;
+    return true;
   }
 
-  #take(isCall: boolean): () => void {
+  #take(lane: Lane): () => void {
     this.#inUse++;
-    if (isCall) this.#callsInUse++;
+    if (lane === 'call') this.#callsInUse++;
+    if (lane === 'stream') this.#streamsInUse++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#inUse--;
-      if (isCall) this.#callsInUse--;
+      if (lane === 'call') this.#callsInUse--;
+      if (lane === 'stream') this.#streamsInUse--;
       this.#drain();
     };
   }
 
   /** Short messages first: they unblock calls (a cancellation frees a slot, an answer ends a call). */
   #drain(): void {
-    while (this.#others.length > 0 && this.#fits(false)) this.#others.shift()?.grant();
-    while (this.#calls.length > 0 && this.#fits(true)) this.#calls.shift()?.grant();
+    for (const lane of ['control', 'stream', 'call'] as const) {
+      const queue = this.#queue(lane);
+      while (queue.length > 0 && this.#fits(lane)) queue.shift()?.grant();
+    }
   }
 }

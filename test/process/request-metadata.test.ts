@@ -65,7 +65,7 @@ describe('2026-07-28 client → proxy → SDK v2 server', () => {
       return p.waitFor((m) => m.id === id);
     };
     expect((await call(1, 'server/discover')).result.supportedVersions).toContain('2026-07-28');
-    expect((await call(2, 'tools/list')).result.tools.map((t: { name: string }) => t.name)).toEqual(['deploy']);
+    expect((await call(2, 'tools/list')).result.tools.map((t: { name: string }) => t.name)).toEqual(['deploy', 'touch', 'wait']);
     const read = await call(3, 'resources/read', { uri: 'file:///home/josé/notes.txt' });
     expect(read.error).toBeUndefined();
     expect(read.result.contents[0].text).toMatch(/^notes of jos/);

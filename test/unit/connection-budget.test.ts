@@ -41,6 +41,34 @@ describe('ConnectionBudget', () => {
     expect(await settled(queuedCall)).toBe(false);
   });
 
+  it('a stream never takes a call slot: with one stream open, calls keep their whole share', async () => {
+    const b = new ConnectionBudget(3);
+    await b.acquire('stream');
+    const call = b.acquire('call');
+    expect(await settled(call)).toBe(true);
+    // The last slot stays for the client's messages, not for another stream.
+    expect(await settled(b.acquire('stream'))).toBe(false);
+    expect(await settled(b.acquire('control'))).toBe(true);
+  });
+
+  it('further streams take from the calls but leave them half, and never wait behind a queued call', async () => {
+    const b = new ConnectionBudget(10); // 8 for calls
+    for (let i = 0; i < 3; i++) await b.acquire('stream');
+    const fourthStream = await b.acquire('stream');
+    const fifthStream = await b.acquire('stream');
+    expect(await settled(b.acquire('stream'))).toBe(false); // 1 + 8/2
+    const calls = [];
+    for (let i = 0; i < 4; i++) calls.push(b.acquire('call'));
+    for (const c of calls) expect(await settled(c)).toBe(true);
+    const fifth = b.acquire('call');
+    expect(await settled(fifth)).toBe(false);
+    fifthStream();
+    expect(await settled(fifth)).toBe(false); // the queued sixth stream goes first
+    fourthStream();
+    expect(await settled(fifth)).toBe(true);
+    expect(await settled(b.acquire('control'))).toBe(true);
+  });
+
   it('a waiter whose signal aborts leaves the queue with the signal reason', async () => {
     const b = new ConnectionBudget(3);
     const release = await b.acquire('call');

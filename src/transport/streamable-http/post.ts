@@ -6,8 +6,10 @@ import { describeNetworkError } from '../network-errors.js';
 import { messageValue, parseRemote, unrelayable, type Deliver, type RemoteMessage } from '../remote-transport.js';
 import { retryRules } from '../retry-rules.js';
 import { SseParser } from '../sse-parser.js';
+import { isModern } from './era.js';
 import { HEADER_MISMATCH, refreshToolSchema } from './header-mismatch.js';
 import { httpError, SessionExpiredError } from './http-status.js';
+import { LISTEN } from './listen.js';
 import type { SessionState } from './session-state.js';
 
 const RESUME_ATTEMPTS = 3;
@@ -24,8 +26,10 @@ export async function postMessage(s: SessionState, body: Uint8Array, info: Clien
   headers['content-type'] = 'application/json';
   headers.accept = 'application/json, text/event-stream';
   // Only requests are calls: notifications and the client's answers must never wait
-  // behind them (a call may be waiting for that very answer).
-  const res = await s.http.send(s.request('POST', headers, body), signal, info.kind === 'request' ? 'call' : 'control', retryRules(info.method));
+  // behind them (a call may be waiting for that very answer). A subscriptions/listen stays
+  // open as long as the client listens: a stream, never counted as a call.
+  const lane = info.kind !== 'request' ? 'control' : info.method === LISTEN ? 'stream' : 'call';
+  const res = await s.http.send(s.request('POST', headers, body), signal, lane, retryRules(info.method));
   // The session id comes with the InitializeResult (spec, "Session Management"); a late
   // answer from an old session must not replace the current one.
   if (info.method === 'initialize') s.capture(res);
@@ -64,7 +68,9 @@ export async function postMessage(s: SessionState, body: Uint8Array, info: Clien
     // (spec: it SHOULD); otherwise each answered call would pin a socket for good.
     const done = info.kind === 'request' ? isAnswered : undefined;
     let { broken, rejected } = await readEventStream(res, parser, deliver, s.log, signal, done);
-    if (!isAnswered()) {
+    // 2026-07-28 streams are not resumable (Streamable HTTP, "Receiving Messages"): a
+    // broken one is the request's end.
+    if (!isAnswered() && !isModern(info, s.protocolVersion)) {
       const resumed = await resume(s, parser, deliver, isAnswered, signal);
       broken = resumed.broken ?? broken;
       rejected = resumed.rejected ?? rejected;

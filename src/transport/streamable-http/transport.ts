@@ -1,13 +1,15 @@
 import { setMaxListeners } from 'node:events';
 import { ProtocolError, ProxyError } from '../../errors.js';
-import type { ClientMessageInfo } from '../../jsonrpc.js';
+import { idKey, type ClientMessageInfo } from '../../jsonrpc.js';
 import { sessionTag, type Logger } from '../../logging/logger.js';
 import { sleep } from '../abortable-sleep.js';
 import type { HttpClient } from '../http-client.js';
 import { messageValue, type Deliver, type RemoteTransport } from '../remote-transport.js';
 import { retryRules } from '../retry-rules.js';
 import { GetStream } from './get-stream.js';
+import { isModern } from './era.js';
 import { SessionExpiredError } from './http-status.js';
+import { holdListen, LISTEN, type ListenRetry } from './listen.js';
 import { postMessage } from './post.js';
 import { SessionState } from './session-state.js';
 import type { ToolHeaders } from './tool-headers.js';
@@ -18,6 +20,8 @@ export interface StreamableHttpOptions {
   logger: Logger;
   /** The tools' x-mcp-header annotations (Mcp-Param-* headers), kept by the relay. */
   toolHeaders?: ToolHeaders;
+  /** When a dropped subscriptions/listen is sent again (listen.ts); tests shorten it. */
+  listenRetry?: ListenRetry;
 }
 
 const INITIALIZED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}');
@@ -58,10 +62,17 @@ export class StreamableHttpTransport implements RemoteTransport {
    * has it, so a request the server sends on that stream right away is not lost.
    */
   #streamOpening: Promise<void> | undefined;
+  /**
+   * The 2026-07-28 requests in flight, by id: closing a request's stream is how such a
+   * request is cancelled (https://modelcontextprotocol.io/specification/2026-07-28/basic/patterns/cancellation).
+   */
+  readonly #modern = new Map<string, AbortController>();
+  readonly #listenRetry: ListenRetry | undefined;
 
   constructor(opts: StreamableHttpOptions) {
     this.#s = new SessionState(opts.endpoint, opts.http, opts.logger, opts.toolHeaders);
     this.#log = opts.logger;
+    this.#listenRetry = opts.listenRetry;
     // Every request in flight listens on this signal; dozens at once are normal.
     setMaxListeners(0, this.#life.signal);
     this.#getStream = new GetStream(this.#s, this.#life.signal);
@@ -95,10 +106,46 @@ export class StreamableHttpTransport implements RemoteTransport {
     }
     // The client's answers pass: the server may be waiting for one to finish a request.
     if (opening !== undefined && info.kind !== 'response') await opening;
+    if (info.cancels !== undefined && this.#cancelModern(info)) return;
+    if (info.kind === 'request' && info.id !== undefined && (info.method === LISTEN || isModern(info, this.#s.protocolVersion))) return this.#sendModern(body, info, info.id, isAnswered, signal);
     await this.#post(body, info, isAnswered, signal);
   }
 
-  async #post(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
+  /**
+   * A 2026-07-28 request (subscriptions/listen exists in no other revision): its stream can
+   * be closed by the client's notifications/cancelled, and a listen is held open (listen.ts).
+   */
+  async #sendModern(body: Uint8Array, info: ClientMessageInfo, id: string | number, isAnswered: () => boolean, signal?: AbortSignal): Promise<void> {
+    const key = idKey(id);
+    const ctl = new AbortController();
+    this.#modern.set(key, ctl);
+    // The transport's end stops a listen between two attempts too.
+    const sig = AbortSignal.any(signal === undefined ? [ctl.signal, this.#life.signal] : [ctl.signal, signal, this.#life.signal]);
+    try {
+      if (info.method !== LISTEN) return await this.#post(body, info, isAnswered, sig);
+      await holdListen((deliver) => this.#post(body, info, isAnswered, sig, deliver), info, this.#deliver, isAnswered, sig, this.#log, this.#listenRetry);
+    } finally {
+      if (this.#modern.get(key) === ctl) this.#modern.delete(key);
+    }
+  }
+
+  /**
+   * The client cancels a 2026-07-28 request: its stream is closed, which is the
+   * cancellation on Streamable HTTP; the notification itself is not sent, as this revision
+   * defines no client notifications over HTTP
+   * (https://modelcontextprotocol.io/specification/2026-07-28/basic/transports/streamable-http).
+   */
+  #cancelModern(info: ClientMessageInfo): boolean {
+    const key = info.cancels === undefined ? undefined : idKey(info.cancels);
+    const ctl = key === undefined ? undefined : this.#modern.get(key);
+    if (key === undefined || ctl === undefined) return false;
+    this.#modern.delete(key);
+    ctl.abort();
+    this.#log.debug({ id: info.cancels }, 'closed the stream of a cancelled request');
+    return true;
+  }
+
+  async #post(body: Uint8Array, info: ClientMessageInfo, isAnswered: () => boolean, signal?: AbortSignal, deliver = this.#deliver): Promise<void> {
     // The client's answers (a pong to a server ping sent before the InitializeResult) pass
     // once the session id is known: holding them could deadlock the initialize.
     while (this.#gate !== undefined && !(info.kind === 'response' && this.#s.id !== undefined)) {
@@ -109,11 +156,11 @@ export class StreamableHttpTransport implements RemoteTransport {
     const session = this.#s.id;
     const sig = signal ?? this.#life.signal;
     try {
-      await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
+      await postMessage(this.#s, body, info, deliver, isAnswered, sig);
     } catch (err) {
       if (!(err instanceof SessionExpiredError) || this.#initializeBody === undefined || !retryRules(info.method).has('session-expired')) throw err;
       await this.#reinitialize(session);
-      await postMessage(this.#s, body, info, this.#deliver, isAnswered, sig);
+      await postMessage(this.#s, body, info, deliver, isAnswered, sig);
     }
   }
 
