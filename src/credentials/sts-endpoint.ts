@@ -35,8 +35,8 @@ const AWS_PARTITION_REGION = /^(?:us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d{1,2}$/;
  * for certain: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional endpoint
  * of the `aws` partition (the SDK's default: regional, not the global sts.amazonaws.com).
  * Undefined when something else decides (see above, or another partition): the caller
- * then leaves the call to the SDK. `profile` is the one the SDK's STS client reads (the
- * AWS_PROFILE in effect, else `default`), `chainProfile` the one of the credential chain.
+ * then leaves the call to the SDK. `profiles` are those whose settings count: the one the
+ * SDK's STS client reads (the AWS_PROFILE in effect, else `default`) and the chain's.
  */
 export function stsEndpoint(region: string, env: Env, profiles: readonly string[]): URL | undefined {
   if (SDK_ONLY_ENV.some((name) => (env[name] ?? '') !== '')) return undefined;

@@ -1,7 +1,8 @@
 /**
- * AWS's own SigV4 test suites (awslabs/aws-c-auth tests/aws-signing-test-suite) against three implementations:
+ * AWS's own SigV4 test suites (awslabs/aws-c-auth tests/aws-signing-test-suite) against four implementations:
  * @smithy/signature-v4 (through the four mapping rules of request.txt/context.json
- * to signer options, Rule 1–4 below), the independent verifier
+ * to signer options, Rule 1–4 below), our signing core in src/signers/sigv4/ (mapped the
+ * same way, stage by stage), the independent verifier
  * in test/helpers (stage by stage, and verifying the AWS-signed requests), and our Signer
  * (its requests must pass the verifier). Data-driven over the case folders like Envoy's
  * corpus test; every stage is asserted separately so a failure says where it diverged.
