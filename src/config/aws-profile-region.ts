@@ -29,6 +29,18 @@ export function profileRegion(profile: string, e: Env): ProfileRegionLookup {
   return { profile, region, configFile };
 }
 
+/**
+ * Every setting of a profile, merged as for `region` above (the credentials file winning),
+ * sub-section keys as `s3.endpoint_url`. Used to tell whether a profile configures the
+ * STS endpoint or retries in ways only the SDK reproduces.
+ */
+export function profileSettings(profile: string, e: Env): ReadonlyMap<string, string> {
+  const home = homeDir(e);
+  const configFile = expandHome(e.AWS_CONFIG_FILE || join(home, '.aws', 'config'), home);
+  const credentialsFile = expandHome(e.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), home);
+  return new Map([...(configProfile(readIni(configFile), profile) ?? []), ...(readIni(credentialsFile).get(`[${profile}]`) ?? [])]);
+}
+
 /** The SDK's home: HOME, USERPROFILE, HOMEDRIVE+HOMEPATH, then the OS's idea. */
 function homeDir(e: Env): string {
   if (e.HOME) return e.HOME;

@@ -8,6 +8,9 @@ import type { CredentialSource } from '../signers/signer.js';
 import type { AwsCredentials } from '../signers/sigv4.js';
 import { classifyCredentialError, credentialOrigin, type CredentialErrorContext, type CredentialOrigin } from './credential-errors.js';
 import { memoizeCredentials } from './memoize-credentials.js';
+import { assumeRole as callAssumeRole } from './sts-assume-role.js';
+import { stsEndpoint } from './sts-endpoint.js';
+import { createStsPost, type StsHttpOptions } from './sts-http.js';
 
 export interface AwsCredentialSourceOptions {
   /**
@@ -15,6 +18,18 @@ export interface AwsCredentialSourceOptions {
    * not undici, so proxy and CA settings must be handed over here.
    */
   requestHandler?: unknown;
+  /**
+   * Builds that handler when a path needs the SDK and `requestHandler` is not given (CA
+   * bundle / proxy; src/tls/aws-request-handler.ts); called at most once, so the fast
+   * paths never load @smithy/node-http-handler.
+   */
+  sdkRequestHandler?: () => Promise<unknown>;
+  /**
+   * How our own STS AssumeRole call is sent (src/credentials/sts-http.ts): the CA bundle /
+   * proxy agent and connect timeout. Used only when `requestHandler` is not given: a
+   * caller handing in an SDK handler wants all STS traffic to go through it.
+   */
+  sts?: StsHttpOptions;
   /** STS attempts per AssumeRole; tests pass 1 (the fake STS). Default: the SDK's retry strategy. */
   maxAttempts?: number;
   /** Clock for refresh-ahead of assumed-role credentials (a skew-corrected clock, or a test's). */
@@ -139,23 +154,51 @@ async function profileDefined(profile: string): Promise<boolean> {
 }
 
 /**
+ * The static keys of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN,
+ * AWS_CREDENTIAL_SCOPE, AWS_ACCOUNT_ID), exactly where the SDK's default chain would
+ * return them: its first provider, skipped when a profile is in effect. Undefined when the
+ * chain would look further (or the keys carry an AWS_CREDENTIAL_EXPIRATION, whose
+ * refresh the SDK's chain handles).
+ */
+function envKeys(profile: string | undefined): AwsCredentials | undefined {
+  const e = process.env;
+  if (profile || e.AWS_PROFILE || e.AWS_CREDENTIAL_EXPIRATION) return undefined;
+  const accessKeyId = e.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = e.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+    ...(e.AWS_CREDENTIAL_SCOPE ? { credentialScope: e.AWS_CREDENTIAL_SCOPE } : {}),
+    ...(e.AWS_ACCOUNT_ID ? { accountId: e.AWS_ACCOUNT_ID } : {}),
+  };
+}
+
+/**
  * Builds the SigV4 credential source: the AWS default chain for `cfg.profile` (env, SSO,
  * ini, credential_process, web identity, container, IMDS), optionally used as the
  * source identity for an STS AssumeRole of `cfg.assumeRole`. The STS endpoint follows
- * AWS_ENDPOINT_URL_STS, which the SDK reads itself.
+ * AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL, as for the SDK.
+ *
+ * Start-up (README, "Performance"): environment keys and the AssumeRole call are handled
+ * here without the AWS SDK, exactly as the SDK would handle them; every other source, and
+ * STS set-ups only the SDK reproduces (see sts-endpoint.ts), load the SDK on first use.
  */
 export async function createAwsCredentialSource(
   cfg: SigV4Config,
   logger: Logger,
   opts: AwsCredentialSourceOptions = {},
 ): Promise<CredentialSource<AwsCredentials>> {
-  // Loaded here, not at module top: the SDK only loads when SigV4 is used (start-up
-  // time: the host starts us at every session).
-  const { fromNodeProviderChain, fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
-  type ClientConfig = NonNullable<Parameters<typeof fromTemporaryCredentials>[0]['clientConfig']>;
-  const handler: Pick<ClientConfig, 'requestHandler'> =
-    opts.requestHandler === undefined ? {} : { requestHandler: opts.requestHandler as ClientConfig['requestHandler'] };
-
+  let handlerOnce: Promise<unknown> | undefined;
+  const requestHandler = (): Promise<unknown> => (handlerOnce ??= opts.requestHandler !== undefined ? Promise.resolve(opts.requestHandler) : (opts.sdkRequestHandler?.() ?? Promise.resolve(undefined)));
+  // Loaded on first use, not at module top: the SDK loads only for the sources that need it.
+  const sdk = async () => {
+    const [providers, handler] = await Promise.all([import('@aws-sdk/credential-providers'), requestHandler()]);
+    type ClientConfig = NonNullable<Parameters<typeof providers.fromTemporaryCredentials>[0]['clientConfig']>;
+    const handlerConfig: Pick<ClientConfig, 'requestHandler'> = handler === undefined ? {} : { requestHandler: handler as ClientConfig['requestHandler'] };
+    return { ...providers, handlerConfig };
+  };
   const log = logger.child({ component: 'aws-credentials' });
   quietNodeVersionWarning(log);
   const role = cfg.assumeRole;
@@ -181,27 +224,37 @@ export async function createAwsCredentialSource(
     throw error;
   }
 
+  /** Where a set of credentials came from, logged once per set. */
+  function delivered(creds: object, kind: string): AwsCredentials {
+    const origin = credentialOrigin(kind, ctx.profile);
+    lastSource = { creds, origin, value: { ...(creds as AwsCredentials), origin } };
+    const c = creds as AwsCredentials;
+    log.info(
+      { source: kind, profile: ctx.profile, accessKeyId: maskKeyId(c.accessKeyId), expiresAt: c.expiration?.toISOString() },
+      role === undefined ? 'AWS credentials loaded' : 'AWS source credentials loaded',
+    );
+    return lastSource.value;
+  }
+
   // Memoised by the SDK: refreshes 5 min ahead, coalesces, honours forceRefresh.
-  const chain = fromNodeProviderChain({
-    profile: cfg.profile,
-    clientConfig: { region: cfg.region, ...handler },
-    logger: chainLogger(log, notes),
-  });
-  const source: CredentialSource<AwsCredentials> = async (callOpts) => {
+  let chainOnce: ReturnType<Awaited<ReturnType<typeof sdk>>['fromNodeProviderChain']> | undefined;
+  const chain = async (callOpts?: { forceRefresh?: boolean }) => {
+    if (chainOnce === undefined) {
+      const { fromNodeProviderChain, handlerConfig } = await sdk();
+      chainOnce ??= fromNodeProviderChain({
+        profile: cfg.profile,
+        clientConfig: { region: cfg.region, ...handlerConfig },
+        logger: chainLogger(log, notes),
+      });
+    }
+    return chainOnce(callOpts);
+  };
+  const sdkSource: CredentialSource<AwsCredentials> = async (callOpts) => {
     // A new pass starts with fresh notes; callers joining a pass in flight keep them.
     if (inFlight++ === 0) notes.length = 0;
     try {
       const creds = await withTimeout(chain(callOpts), opts.chainTimeoutMs ?? CHAIN_TIMEOUT_MS);
-      if (creds !== lastSource?.creds) {
-        const kind = sourceKind(creds);
-        const origin = credentialOrigin(kind, ctx.profile);
-        lastSource = { creds, origin, value: { ...creds, origin } };
-        log.info(
-          { source: kind, profile: ctx.profile, accessKeyId: maskKeyId(creds.accessKeyId), expiresAt: creds.expiration?.toISOString() },
-          role === undefined ? 'AWS credentials loaded' : 'AWS source credentials loaded',
-        );
-      }
-      return lastSource.value;
+      return creds === lastSource?.creds ? lastSource.value : delivered(creds, sourceKind(creds));
     } catch (err) {
       if (err instanceof CredentialError) log.error({ code: err.code, hint: err.hint }, err.message);
       return fail(err);
@@ -209,20 +262,45 @@ export async function createAwsCredentialSource(
       inFlight--;
     }
   };
+  // Environment keys: what the chain's first provider returns, kept until forced (static keys).
+  const source: CredentialSource<AwsCredentials> =
+    envKeys(cfg.profile) === undefined
+      ? sdkSource
+      : memoizeCredentials(async () => {
+          const keys = envKeys(cfg.profile);
+          // Changed under us (only tests do that): the chain decides, as it would have.
+          return keys === undefined ? sdkSource({ forceRefresh: true }) : delivered(keys, 'env');
+        });
   if (role === undefined) return source;
 
-  const assume = fromTemporaryCredentials({
-    params: {
-      RoleArn: role.roleArn,
-      // Stable: the SDK default is a new aws-sdk-js-<timestamp> per refresh, which
-      // makes CloudTrail sessions impossible to follow.
-      RoleSessionName: role.sessionName,
-      ExternalId: role.externalId,
-      DurationSeconds: role.durationSeconds,
-    },
-    masterCredentials: source,
-    clientConfig: { region: role.stsRegion, ...handler, ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }) },
-  });
+  const params = {
+    RoleArn: role.roleArn,
+    // Stable: the SDK default is a new aws-sdk-js-<timestamp> per refresh, which
+    // makes CloudTrail sessions impossible to follow.
+    RoleSessionName: role.sessionName,
+    ExternalId: role.externalId,
+    DurationSeconds: role.durationSeconds,
+  };
+  // The STS client reads endpoint settings of the AWS_PROFILE in effect, the chain those of cfg.profile.
+  const endpoint = opts.requestHandler === undefined ? stsEndpoint(role.stsRegion, process.env, [process.env.AWS_PROFILE || 'default', ctx.profile]) : undefined;
+  let assume: () => Promise<AwsCredentials>;
+  if (endpoint !== undefined) {
+    const post = createStsPost(opts.sts);
+    assume = () => callAssumeRole(params, { endpoint, region: role.stsRegion, credentials: () => source(), post, maxAttempts: opts.maxAttempts });
+  } else {
+    let sdkAssume: (() => Promise<AwsCredentials>) | undefined;
+    assume = async () => {
+      if (sdkAssume === undefined) {
+        const { fromTemporaryCredentials, handlerConfig } = await sdk();
+        sdkAssume ??= fromTemporaryCredentials({
+          params,
+          masterCredentials: source,
+          clientConfig: { region: role.stsRegion, ...handlerConfig, ...(opts.maxAttempts === undefined ? {} : { maxAttempts: opts.maxAttempts }) },
+        });
+      }
+      return sdkAssume();
+    };
+  }
   // fromTemporaryCredentials is not memoised: one AssumeRole per call.
   return memoizeCredentials(
     async () => {

@@ -1,9 +1,8 @@
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { registerSecret } from '../logging/safe-url.js';
 import { awsAuthError, classifyAwsAuthError, serverClockOffset, type AwsAuthErrorKind } from './aws-errors.js';
 import type { CredentialSource, OutgoingRequest, Signer, SignerVerdict } from './signer.js';
+import { signRequest } from './sigv4/sign-request.js';
+import { createSigningKeyCache } from './sigv4/signing-key.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -48,34 +47,16 @@ const SIGNATURE_HEADER_SET: ReadonlySet<string> = new Set(SIGNATURE_HEADERS);
 const SKEW_SUSPECT_MS = 5 * 60_000;
 
 /**
- * AWS Signature Version 4 over @smithy/signature-v4. Runs last in the chain so it covers
+ * AWS Signature Version 4 (src/signers/sigv4/). Runs last in the chain so it covers
  * every header added before it, and on every attempt so each gets a fresh date and
  * credentials.
  */
 export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   const { service, region, credentials } = opts;
-  // One instance: smithy asks the provider for credentials on every sign() and caches
-  // derived signing keys per day/region/service.
   /** The credentials of the latest signature, so a rejection can name where they came from. */
   let lastUsed: AwsCredentials | undefined;
-  const sigv4 = new SignatureV4({
-    service,
-    region,
-    credentials: async () => {
-      const current = await credentials();
-      // Known only once fetched (and again after each refresh); registering a known value is
-      // a lookup in a small list.
-      registerSecret(current.secretAccessKey, 'aws-secret-access-key');
-      registerSecret(current.sessionToken, 'aws-session-token');
-      lastUsed = current;
-      return current;
-    },
-    sha256: Hash.bind(null, 'sha256'),
-    // Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A`.
-    uriEscapePath: true,
-    // Sends and signs x-amz-content-sha256; never UNSIGNED-PAYLOAD (Lambda does not support unsigned payloads).
-    applyChecksum: true,
-  });
+  // Derived signing keys per day/region/service, for this signer's lifetime.
+  const signingKey = createSigningKeyCache();
   /** Server time minus local time, learned from a skew rejection's Date header. */
   let clockOffsetMs = 0;
 
@@ -88,7 +69,24 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
     },
 
     async sign(req, ctx) {
-      const signed = await sigv4.sign(toSmithyRequest(req), { signingDate: new Date(ctx.now() + clockOffsetMs) });
+      // Asked on every sign: the source caches, and refreshes ahead of expiry.
+      const current = await credentials();
+      if (typeof current?.accessKeyId !== 'string' || typeof current.secretAccessKey !== 'string') {
+        throw new Error('Resolved credential object is not valid');
+      }
+      // Known only once fetched (and again after each refresh); registering a known value is
+      // a lookup in a small list.
+      registerSecret(current.secretAccessKey, 'aws-secret-access-key');
+      registerSecret(current.sessionToken, 'aws-session-token');
+      lastUsed = current;
+      const signed = signRequest(toSignable(req), current, {
+        service,
+        region,
+        date: new Date(ctx.now() + clockOffsetMs),
+        // Sends and signs x-amz-content-sha256; never UNSIGNED-PAYLOAD (Lambda does not support unsigned payloads).
+        contentSha256Header: true,
+        signingKey,
+      });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (!SIGNATURE_HEADER_SET.has(name)) headers[name] = value;
@@ -134,25 +132,18 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
 }
 
 /**
- * The smithy request for an outgoing one. `host` is `URL.host` (with a non-default port:
+ * What gets signed of an outgoing request. `host` is `URL.host` (with a non-default port:
  * undici sends it that way and ignores a Host we set); the path is the pathname exactly
- * as it goes on the wire (smithy encodes it once more) and the query goes separately —
- * a `?` inside `path` gets escaped and the signature never matches.
+ * as it goes on the wire (the canonical URI encodes it once more) and the query goes
+ * separately — a `?` inside the path would be escaped and the signature never match.
+ * Non-S3 services double-encode the path: `%3A` in an AgentCore ARN is signed as `%253A`.
  */
-function toSmithyRequest(req: OutgoingRequest): HttpRequest {
+function toSignable(req: OutgoingRequest): Parameters<typeof signRequest>[0] {
   const headers: Record<string, string> = { host: req.url.host };
   for (const [name, value] of Object.entries(req.headers)) {
     if (isSignable(name)) headers[name] = value;
   }
-  return new HttpRequest({
-    method: req.method,
-    protocol: req.url.protocol,
-    hostname: req.url.hostname,
-    path: req.url.pathname,
-    query: parseQuery(req.url.search),
-    headers,
-    body: req.body,
-  });
+  return { method: req.method, path: req.url.pathname, search: req.url.search, headers, body: req.body };
 }
 
 function isSignable(name: string): boolean {
@@ -162,35 +153,4 @@ function isSignable(name: string): boolean {
     !UNSIGNED_HEADERS.has(name) &&
     !UNSIGNED_PREFIXES.some((prefix) => name.startsWith(prefix))
   );
-}
-
-/**
- * The query as decoded name/value pairs (arrays for repeated names). Percent-decoding
- * only: a literal `+` stays `+` (canonical `%2B`), which is how AWS reads it; the
- * form-decoding of URLSearchParams would turn it into a space and sign `%20` instead
- * (curl/curl#20543). Malformed escapes are kept verbatim.
- */
-function parseQuery(search: string): Record<string, string | string[]> {
-  // No prototype: a parameter named __proto__ must stay a parameter.
-  const query: Record<string, string | string[]> = Object.create(null);
-  if (search.length <= 1) return query;
-  for (const pair of search.slice(1).split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const name = percentDecode(eq === -1 ? pair : pair.slice(0, eq));
-    const value = eq === -1 ? '' : percentDecode(pair.slice(eq + 1));
-    const previous = query[name];
-    if (previous === undefined) query[name] = value;
-    else if (Array.isArray(previous)) previous.push(value);
-    else query[name] = [previous, value];
-  }
-  return query;
-}
-
-function percentDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

@@ -8,7 +8,8 @@ import { parseCliArgs } from '../../src/config/args.js';
 import { normalizeConfig, type Config } from '../../src/config/config.js';
 import { ConfigError, UpstreamNetworkError, toJsonRpcError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging/logger.js';
-import { createAwsRequestHandler } from '../../src/tls/aws-request-handler.js';
+import { createAwsHttpsAgent, createAwsRequestHandler } from '../../src/tls/aws-request-handler.js';
+import { createStsPost } from '../../src/credentials/sts-http.js';
 import { createDispatcher } from '../../src/transport/dispatcher.js';
 import { HttpClient } from '../../src/transport/http-client.js';
 import { describeNetworkError } from '../../src/transport/network-errors.js';
@@ -331,6 +332,22 @@ describe('AWS SDK request handler (STS traffic)', () => {
     cleanups.push(() => (direct as { destroy(): void }).destroy());
     expect((await get(direct, sts.port)).status).toBe(200);
     expect(p.targets).toEqual([`127.0.0.1:${sts.port}`]); // only the refused attempt
+  });
+
+  it('our own STS requests take the same agent: private CA, CONNECT proxy, NO_PROXY', async () => {
+    const sts = await httpsServer({ requestCert: false });
+    const p = await startConnectProxy();
+    cleanups.push(() => p.close());
+    process.env.HTTPS_PROXY = p.url;
+    const agent = createAwsHttpsAgent(config(sts.url, ca()), logger());
+    cleanups.push(() => agent?.destroy());
+    const post = createStsPost({ agent, connectTimeoutMs: 5000 });
+    const url = new URL(`https://127.0.0.1:${sts.port}/`);
+    expect(await post(url, { host: url.host, 'content-type': 'application/x-www-form-urlencoded' }, 'Action=AssumeRole')).toEqual({ status: 200, body: JSON.stringify({ cn: '', authorized: false }) });
+    expect(p.targets).toEqual([`127.0.0.1:${sts.port}`]);
+    // Without the agent (no --ca-cert, no proxy), Node's defaults apply: the private CA is not trusted.
+    const err = await createStsPost()(url, { host: url.host }, '').then(() => undefined, (e: unknown) => e);
+    expect(describeNetworkError(err, url).message).toMatch(/is not trusted/);
   });
 
   it('without --ca-cert the private CA is not trusted for STS either', async () => {

@@ -60,8 +60,11 @@ describe('the entry loads only Node built-ins until the relay runs', () => {
   });
 
   it('the relay does load its dependencies (the hook sees them)', () => {
-    const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1', MCP_SIGV4_SERVICE: 'execute-api', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDHOOK', AWS_SECRET_ACCESS_KEY: 'hook' });
-    // (CommonJS requires bypass the hook, so look for the AWS SDK, which is imported.)
+    const credentials = join(dir, 'aws-credentials');
+    writeFileSync(credentials, '[hook]\naws_access_key_id = AKIDHOOK\naws_secret_access_key = hook\n');
+    const r = run(['--check'], { MCP_ENDPOINT: 'https://127.0.0.1:9/mcp', MCP_CONNECT_TIMEOUT: '1', MCP_SIGV4_SERVICE: 'execute-api', AWS_REGION: 'eu-west-1', AWS_PROFILE: 'hook', AWS_SHARED_CREDENTIALS_FILE: credentials });
+    // (CommonJS requires bypass the hook, so look for the AWS SDK, which a profile imports;
+    // environment keys need no SDK.)
     expect(r.loaded.some((u) => u.includes('/node_modules/@aws-sdk/'))).toBe(true);
   });
 

@@ -1,7 +1,8 @@
 /**
- * AWS's own SigV4 test suites (awslabs/aws-c-auth tests/aws-signing-test-suite) against three implementations:
+ * AWS's own SigV4 test suites (awslabs/aws-c-auth tests/aws-signing-test-suite) against four implementations:
  * @smithy/signature-v4 (through the four mapping rules of request.txt/context.json
- * to signer options, Rule 1–4 below), the independent verifier
+ * to signer options, Rule 1–4 below), our signing core in src/signers/sigv4/ (mapped the
+ * same way, stage by stage), the independent verifier
  * in test/helpers (stage by stage, and verifying the AWS-signed requests), and our Signer
  * (its requests must pass the verifier). Data-driven over the case folders like Envoy's
  * corpus test; every stage is asserted separately so a failure says where it diverged.
@@ -15,6 +16,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createLogger } from '../../src/logging/logger.js';
 import { describe, expect, it } from 'vitest';
 import { createSigV4Signer } from '../../src/signers/sigv4.js';
+import { signRequest } from '../../src/signers/sigv4/sign-request.js';
+import { createSigningKeyCache } from '../../src/signers/sigv4/signing-key.js';
 import type { OutgoingRequest } from '../../src/signers/signer.js';
 import { canonicalRequest, signature, stringToSign, verifySigV4, type SigV4WireRequest, type VerifyOptions } from '../helpers/sigv4-verifier.js';
 
@@ -251,6 +254,21 @@ async function signWithSmithy(c: VectorCase): Promise<{ canonicalRequest: string
 }
 
 // ---------------------------------------------------------------------------------------
+// Our signing core (src/signers/sigv4/), mapped as smithy is (Rule 1, 2, 4): it takes the
+// path as it goes on the wire and encodes it once more, as smithy does with uriEscapePath.
+
+function signWithCore(c: VectorCase): { canonicalRequest: string; stringToSign: string; signature: string } {
+  const { path: rawPath, query } = splitPath(c.request.rawPath);
+  const signed = signRequest(
+    { method: c.request.method, path: decodeURIComponent(rawPath), search: query, headers: joinedHeaders(c.request.headers), body: c.request.body },
+    { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.omitSessionToken ? undefined : c.sessionToken },
+    { service: c.service, region: c.region, date: new Date(c.timestamp), contentSha256Header: c.signBody, signingKey: createSigningKeyCache() },
+  );
+  expect(signed.headers.authorization).toContain(`Signature=${signed.signature}`);
+  return { canonicalRequest: signed.canonicalRequest, stringToSign: signed.stringToSign, signature: signed.signature };
+}
+
+// ---------------------------------------------------------------------------------------
 // The independent verifier.
 
 /** As node:http would hand it over: header values without surrounding whitespace. */
@@ -333,6 +351,14 @@ describeVectors('AWS SigV4 test suite (aws-c-auth v4)', () => {
       expect(got.signature).toBe(c.expected.signature);
     });
 
+    // The core implements non-S3 signing only (double-encoded paths), as the proxy uses it.
+    it.runIf(c.normalize)('our signing core: canonical request, string to sign, signature', () => {
+      const got = signWithCore(c);
+      expect(got.canonicalRequest).toBe(c.expected.canonicalRequest);
+      expect(got.stringToSign).toBe(c.expected.stringToSign);
+      expect(got.signature).toBe(c.expected.signature);
+    });
+
     it('verifier: canonical request, string to sign, signature', () => {
       const got = stagesFromVerifier(c);
       expect(got.canonicalRequest).toBe(c.expected.canonicalRequest);
@@ -365,6 +391,10 @@ describeVectors('AWS SigV4 test suite (2015 edition)', () => {
     it('smithy: canonical request, string to sign, signature', async () => {
       const got = await signWithSmithy(c);
       expect(got).toEqual(c.expected);
+    });
+
+    it('our signing core: canonical request, string to sign, signature', () => {
+      expect(signWithCore(c)).toEqual(c.expected);
     });
 
     it('verifier: stages and the AWS-signed request', () => {

@@ -111,15 +111,18 @@ export const sigv4Kind = defineSignerKind({
     sigv4: { service: c.service, region: c.region, profile: c.profile, roleArn: c.assumeRole?.roleArn, roleSessionName: c.assumeRole?.sessionName },
   }),
   async create(c, { config, logger }) {
-    const [{ createSigV4Signer }, { createAwsCredentialSource }, { createAwsRequestHandler }, { prewarmCredentials }] = await Promise.all([
+    const [{ createSigV4Signer }, { createAwsCredentialSource }, { awsRequestHandlerFor, createAwsHttpsAgent }, { prewarmCredentials }] = await Promise.all([
       import('../sigv4.js'),
       import('../../credentials/aws-credentials.js'),
       import('../../tls/aws-request-handler.js'),
       import('../../credentials/prewarm-credentials.js'),
     ]);
-    // The SDK's own STS/SSO traffic gets the same CA bundle and proxy as ours.
-    const requestHandler = await createAwsRequestHandler(config, logger);
-    const credentials = prewarmCredentials(await createAwsCredentialSource(c, logger, { requestHandler }));
+    // AWS's own traffic (STS, SSO) gets the same CA bundle and proxy as ours: our AssumeRole
+    // call through this agent, the SDK's clients through a handler built on it when needed.
+    const agent = createAwsHttpsAgent(config, logger);
+    const connectTimeoutMs = config.network.connectTimeoutMs;
+    const sdkRequestHandler = async (): Promise<unknown> => agent && awsRequestHandlerFor(agent, connectTimeoutMs);
+    const credentials = prewarmCredentials(await createAwsCredentialSource(c, logger, { sdkRequestHandler, sts: { agent, connectTimeoutMs } }));
     return createSigV4Signer({ service: c.service, region: c.region, credentials });
   },
 });
