@@ -37,7 +37,7 @@ export async function runCheck(config: Config, http: HttpClient, logger: Logger,
   // The tool policy applies, so the check lists what the host will see; pinning and the
   // audit log do not: a check records nothing.
   const relay = new Relay({ writer: new StdoutWriter(sink, () => undefined), logger, hooks: config.policy === undefined ? [] : [policyHook(config.policy, logger)] });
-  const transport = createTransport({ endpoint: config.endpoint, http, logger, mode: config.transport });
+  const transport = createTransport({ endpoint: config.endpoint, http, logger, mode: config.transport, protocol: config.protocol });
   relay.attach(transport);
   const send = (msg: object) => relay.handleLine(Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...msg })));
   const call = (id: number, method: string, params: object) =>
