@@ -33,7 +33,7 @@ export interface SdkV2ServerOptions {
  *   annotated `x-mcp-header: Region` (the server checks Mcp-Name and Mcp-Param-Region);
  * - `greet`: an input-required elicitation round (asks for a name), `haiku`: a sampling round,
  *   `endless`: asks for input on every round;
- * - `count`: three progress notifications, `slow`: runs until cancelled, `chatty`: logs at
+ * - `count`: three progress notifications (then a short pause), `slow`: runs until cancelled, `chatty`: logs at
  *   info and error level;
  * - `add-tool`: registers the tool `extra` and publishes tools/list_changed.
  */
@@ -65,6 +65,9 @@ export async function startSdkV2Server(opts: SdkV2ServerOptions = {}): Promise<S
       server.registerTool('count', { inputSchema: NO_ARGS }, async (_args, ctx) => {
         const token = ctx.mcpReq._meta?.progressToken;
         for (let i = 1; i <= 3; i++) if (token !== undefined) await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: 3 } });
+        // The SDK v1 client drops progress that shares a stdout read with the result (see
+        // src/stdio/stdout-writer.ts): a pause keeps this test about the relay, not that race.
+        await new Promise((resolve) => setTimeout(resolve, 30));
         return { content: [{ type: 'text', text: 'counted' }] };
       });
       server.registerTool('slow', { inputSchema: NO_ARGS }, async (_args, ctx) => {
