@@ -39,6 +39,8 @@ export interface RemoteTransport {
   close(): void;
   /** The wire protocol in use once known (`streamable-http`, `sse`), for `--check` and logs. */
   transportName?(): string | undefined;
+  /** Whether the server gave this client a session (Streamable HTTP `Mcp-Session-Id`). */
+  hasSession?(): boolean;
 }
 
 const LF = 0x0a;

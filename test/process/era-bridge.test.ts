@@ -65,7 +65,7 @@ async function host(env: Record<string, string>, args: string[] = []): Promise<H
   return h;
 }
 
-const text = (r: { content?: unknown }) => (r.content as Array<{ text: string }>)[0]?.text;
+const text = (r: unknown) => (r as { content: Array<{ text: string }> }).content[0]?.text;
 
 async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -203,21 +203,28 @@ describe('--protocol bridge: SDK v1 host → proxy → SDK v2 server', () => {
   });
 });
 
-describe('--protocol passthrough and auto with a server that serves 2025 clients statelessly', () => {
-  for (const args of [['--protocol', 'passthrough'], []]) {
-    it(`${args.length ? 'passthrough' : 'auto (the default)'}: the server's own stateless 2025 serving, with what it lacks`, async () => {
-      const s = await server();
-      const h = await host({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN }, args);
-      expect((await h.client.listTools()).tools.map((t) => t.name)).toContain('greet');
-      expect(text(await h.client.callTool({ name: 'deploy', arguments: { region: 'eu' } }))).toBe('deployed to eu');
-      // Stateless serving cannot send the host a request: the round fails in-band.
-      const greet = await h.client.callTool({ name: 'greet', arguments: {} });
-      expect(greet.isError).toBe(true);
-      expect(h.elicitations).toEqual([]);
-      expect(s.bodies.some((b) => b.method === 'initialize')).toBe(true);
-      expect(s.bodies.some((b) => b.method === 'subscriptions/listen')).toBe(false);
-    });
-  }
+describe('a server that serves 2025 clients statelessly (the SDK v2 default)', () => {
+  it('passthrough: the server\'s own stateless 2025 serving, with what it lacks', async () => {
+    const s = await server();
+    const h = await host({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN }, ['--protocol', 'passthrough']);
+    expect((await h.client.listTools()).tools.map((t) => t.name)).toContain('greet');
+    expect(text(await h.client.callTool({ name: 'deploy', arguments: { region: 'eu' } }))).toBe('deployed to eu');
+    // Stateless serving cannot send the host a request: the round fails in-band.
+    const greet = await h.client.callTool({ name: 'greet', arguments: {} });
+    expect(greet.isError).toBe(true);
+    expect(h.elicitations).toEqual([]);
+    expect(s.bodies.some((b) => b.method === 'initialize')).toBe(true);
+    expect(s.bodies.some((b) => b.method === 'server/discover' || b.method === 'subscriptions/listen')).toBe(false);
+  });
+
+  it('auto (the default): the initialize gets no session, so the host is bridged and loses nothing', async () => {
+    const s = await server();
+    const h = await host({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN });
+    expect(s.bodies.slice(0, 2).map((b) => b.method)).toEqual(['initialize', 'server/discover']);
+    expect(text(await h.client.callTool({ name: 'greet', arguments: {} }))).toBe('hello Ada (state asked-once)');
+    expect(h.stderr()).toMatch(/"why":"the server serves 2025-era clients without a session"/);
+    await until(() => s.bodies.some((b) => b.method === 'subscriptions/listen'), 'the listen request');
+  });
 });
 
 describe('--protocol auto with a server that refuses 2025 clients', () => {

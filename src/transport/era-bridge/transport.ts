@@ -128,20 +128,33 @@ export class EraBridgeTransport implements RemoteTransport {
 
   /**
    * The host's first initialize. `bridge`: `server/discover` decides, and a server that does
-   * not answer it as a 2026-07-28 server is an error. `auto`: the initialize goes first; only
-   * a server that refuses 2025-era clients (a modern error naming no 2025 version,
-   * https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning) is bridged.
+   * not answer it as a 2026-07-28 server is an error. `auto`: the initialize goes first, and
+   * the host is bridged when the server refuses 2025-era clients (a modern error naming no
+   * 2025 version, https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning)
+   * or serves them without a session and answers `server/discover` (README "Protocols").
    */
   async #decide(body: Uint8Array, info: ClientMessageInfo, signal?: AbortSignal): Promise<void> {
     const host = HostProfile.fromInitialize(body);
     if (this.#mode === 'auto') {
       const reply = await this.#exchange(body, info, signal);
-      if (!refusesLegacyClients(messageValue(reply))) {
-        this.#era = 'passthrough';
-        return this.#answer(reply);
+      const value = messageValue(reply) as { result?: unknown };
+      if (value.result !== undefined && this.#inner.hasSession?.() === false) {
+        // Served without a session: the server cannot reach this client (no server→client
+        // requests, no GET stream). If it speaks 2026-07-28, the bridge gets the host all of it.
+        const discover = await this.#probe(host, signal).catch(() => undefined);
+        if (discover !== undefined) return this.#bridgeFrom(host, discover, info, 'the server serves 2025-era clients without a session');
+      } else if (refusesLegacyClients(value)) {
+        this.#log.info({ protocol: 'auto' }, 'the server refuses 2025-era clients; trying the bridge');
+        return this.#bridgeFrom(host, await this.#discoverOrExplain(host, signal), info, 'the server refuses 2025-era clients');
       }
-      this.#log.info({ protocol: 'auto' }, 'the server refuses 2025-era clients; trying the bridge');
+      this.#era = 'passthrough';
+      return this.#answer(reply);
     }
+    return this.#bridgeFrom(host, await this.#discoverOrExplain(host, signal), info, '--protocol bridge');
+  }
+
+  /** The discovery result, or the error that says why the server cannot be bridged. */
+  async #discoverOrExplain(host: HostProfile, signal?: AbortSignal): Promise<DiscoverResult> {
     const probe = await this.#probe(host, signal).then(
       (discover) => ({ discover, err: undefined as unknown }),
       (err: unknown) => ({ discover: undefined, err }),
@@ -152,11 +165,16 @@ export class EraBridgeTransport implements RemoteTransport {
         hint: this.#mode === 'bridge' ? 'use --protocol auto (MCP_PROTOCOL=auto) for a 2025-era server' : 'check the server logs',
       });
     }
+    return probe.discover;
+  }
+
+  /** From now on the host's session is bridged; its initialize is answered from `discover`. */
+  #bridgeFrom(host: HostProfile, discover: DiscoverResult, info: ClientMessageInfo, why: string): Promise<void> {
     this.#era = 'bridge';
     this.#host = host;
-    this.#discover = probe.discover;
-    this.#log.info({ protocol: 'bridge', answered: host.answerVersion() }, `bridging the client's 2025-era session to the server's ${MODERN_VERSION}`);
-    await this.#answer(parseRemote(initializeAnswer(info.id as JsonRpcId, probe.discover, host)));
+    this.#discover = discover;
+    this.#log.info({ protocol: 'bridge', why, answered: host.answerVersion() }, `bridging the client's 2025-era session to the server's ${MODERN_VERSION}`);
+    return this.#answer(parseRemote(initializeAnswer(info.id as JsonRpcId, discover, host)));
   }
 
   async #probe(host: HostProfile, signal?: AbortSignal): Promise<DiscoverResult | undefined> {
