@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { result, startFakeMcp } from '../helpers/catalogue-upstream.js';
 import { useCleanups } from '../helpers/cleanups.js';
 import { startSdkV2Server, type SdkV2Server, type SdkV2ServerOptions } from '../helpers/sdk-v2-server.js';
-import { BIN, hermeticEnv, spawnRaw, INIT } from '../helpers/spawn-proxy.js';
+import { startMcpServer } from '../helpers/mcp-server.js';
+import { BIN, connectClient, hermeticEnv, spawnRaw, INIT } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
 const TOKEN = 'bridge-token-0001';
@@ -224,6 +225,19 @@ describe('a server that serves 2025 clients statelessly (the SDK v2 default)', (
     expect(text(await h.client.callTool({ name: 'greet', arguments: {} }))).toBe('hello Ada (state asked-once)');
     expect(h.stderr()).toMatch(/"why":"the server serves 2025-era clients without a session"/);
     await until(() => s.bodies.some((b) => b.method === 'subscriptions/listen'), 'the listen request');
+  });
+});
+
+describe('--protocol auto with a 2025-era server', () => {
+  it('relays a sessionful server unchanged, without a discovery probe', async () => {
+    const s = await startMcpServer({ bearerToken: TOKEN });
+    cleanups.push(() => s.close());
+    const c = await connectClient({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN });
+    cleanups.push(() => c.close());
+    expect((await c.client.listTools()).tools.map((t) => t.name)).toContain('echo');
+    const methods = s.requests.filter((r) => r.method === 'POST').map((r) => JSON.parse(r.body).method);
+    expect(methods.slice(0, 3)).toEqual(['initialize', 'notifications/initialized', 'tools/list']);
+    expect(methods).not.toContain('server/discover');
   });
 });
 
