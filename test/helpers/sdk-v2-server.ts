@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { acceptedContent, createMcpHandler, fromJsonSchema, inputRequired, inputResponse, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import { acceptedContent, createMcpHandler, type ServerNotifier, fromJsonSchema, inputRequired, inputResponse, McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { createSigV4VerifyingHandler, type VerificationRecord, type VerifyingHandlerOptions } from './sigv4-server.js';
 
 export interface SdkV2Server {
@@ -14,6 +14,8 @@ export interface SdkV2Server {
   cancelled: string[];
   /** With `sigv4`: what the verifier found for each request. */
   sigv4: VerificationRecord[];
+  /** Publishes change events to the open subscriptions/listen streams. */
+  notify: ServerNotifier;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startSdkV2Server(opts: SdkV2ServerOptions = {}): Promise<S
   let extraTool = false;
   const handler = createMcpHandler(
     () => {
-      const server = new McpServer({ name: 'v2-test', version: '1.0.0' }, { capabilities: { logging: {} } });
+      const server = new McpServer({ name: 'v2-test', version: '1.0.0' }, { capabilities: { logging: {}, resources: { subscribe: true } } });
       server.registerResource('notes', new ResourceTemplate('file:///home/{user}/notes.txt', { list: undefined }), {}, async (uri, vars) => ({ contents: [{ uri: uri.href, text: `notes of ${String(vars.user)}` }] }));
       server.registerTool('deploy', { inputSchema: fromJsonSchema<{ region: string }>(DEPLOY_SCHEMA) }, async ({ region }) => ({ content: [{ type: 'text', text: `deployed to ${region}` }] }));
       server.registerTool('greet', { inputSchema: NO_ARGS }, async (_args, ctx) => {
@@ -118,6 +120,7 @@ export async function startSdkV2Server(opts: SdkV2ServerOptions = {}): Promise<S
     bodies,
     cancelled,
     sigv4: verifying?.records ?? [],
+    notify: handler.notify,
     async close() {
       await handler.close();
       server.closeAllConnections();

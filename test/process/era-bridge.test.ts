@@ -38,15 +38,16 @@ async function server(opts: SdkV2ServerOptions = {}): Promise<SdkV2Server> {
 }
 
 /** The host: an SDK v1 client over stdio with elicitation, sampling and roots, as hosts declare them. */
-async function host(env: Record<string, string>, args: string[] = []): Promise<Host> {
+async function host(env: Record<string, string>, args: string[] = [], elicit?: (signal: AbortSignal) => Promise<never>): Promise<Host> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, ...args], env: hermeticEnv({ MCP_LOG_LEVEL: 'debug', ...env }), stderr: 'pipe' });
   let err = '';
   transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
   const client = new Client({ name: 'test-host', version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {}, roots: { listChanged: true } } });
   const h: Host = { client, elicitations: [], samplings: 0, listChanged: () => changed, logs: [], stderr: () => err };
   let changed = 0;
-  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+  client.setRequestHandler(ElicitRequestSchema, async (req, extra) => {
     h.elicitations.push(req.params.message);
+    if (elicit !== undefined) return elicit(extra.signal);
     return { action: 'accept', content: { name: 'Ada' } };
   });
   client.setRequestHandler(CreateMessageRequestSchema, async () => {
@@ -201,6 +202,48 @@ describe('--protocol bridge: SDK v1 host → proxy → SDK v2 server', () => {
     expect(refused.error.message).toMatch(/^mcp-signing-proxy: --protocol bridge: the server did not answer server\/discover as a 2026-07-28 server/);
     expect(refused.error.message).toMatch(/use --protocol auto/);
     expect(fake.hits.some((h) => h.msg?.method === 'initialize')).toBe(false);
+  });
+});
+
+describe('--protocol bridge: cancellation and subscriptions', () => {
+  it('a host cancelling during an input round cancels the proxy’s request to it, and nothing is retried', async () => {
+    const s = await server();
+    let cancelledAtHost = false;
+    const h = await host({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' }, [], (signal) =>
+      new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => ((cancelledAtHost = true), reject(new Error('cancelled'))), { once: true })),
+    );
+    const abort = new AbortController();
+    const greet = h.client.callTool({ name: 'greet', arguments: {} }, undefined, { signal: abort.signal });
+    await until(() => h.elicitations.length === 1, 'the elicitation at the host');
+    abort.abort();
+    await expect(greet).rejects.toThrow();
+    await until(() => cancelledAtHost, 'notifications/cancelled for the elicitation');
+    // The host can go on; the cancelled call was never retried upstream.
+    expect(text(await h.client.callTool({ name: 'deploy', arguments: { region: 'eu' } }))).toBe('deployed to eu');
+    expect(s.bodies.filter((b) => b.params?.name === 'greet')).toHaveLength(1);
+  });
+
+  it('resources/subscribe re-issues the listen with the URI, and its updates reach the host without the subscription id', async () => {
+    const s = await server();
+    const p = spawnRaw({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    const uri = 'file:///home/ada/notes.txt';
+    p.send({ jsonrpc: '2.0', id: 1, method: 'resources/subscribe', params: { uri } });
+    expect(await p.waitFor((m) => m.id === 1)).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+    await until(() => s.bodies.some((b) => b.method === 'subscriptions/listen' && b.params.notifications.resourceSubscriptions?.includes(uri)), 'the listen with the URI');
+    p.send({ jsonrpc: '2.0', id: 2, method: 'ping' });
+    expect(await p.waitFor((m) => m.id === 2)).toEqual({ jsonrpc: '2.0', id: 2, result: {} });
+    // The server registers the stream a moment after the POST arrives: publish until it is there.
+    const updated = p.waitFor((m) => m.method === 'notifications/resources/updated');
+    const publish = setInterval(() => s.notify.resourceUpdated(uri), 100);
+    cleanups.push(() => clearInterval(publish));
+    expect((await updated).params).toEqual({ uri });
+    clearInterval(publish);
+    expect(p.lines.some((l) => l.includes('subscriptions/acknowledged') || l.includes('subscriptionId'))).toBe(false);
+    expect(s.bodies.some((b) => b.method === 'ping' || b.method === 'resources/subscribe')).toBe(false);
   });
 });
 
