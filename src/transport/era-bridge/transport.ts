@@ -21,7 +21,7 @@ export type ProtocolMode = 'auto' | 'passthrough' | 'bridge';
 /** The bridge stops after this many input_required answers to one request. */
 export const MAX_INPUT_ROUNDS = 10;
 /** How long the discovery probe may take before the server counts as 2025-era. */
-const DISCOVER_TIMEOUT_MS = 10_000;
+const DISCOVER_TIMEOUT_MS = 5000;
 /** The only requests a server may answer with input_required (2026-07-28 MRTR, "Supported Requests"). */
 const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read']);
 /** Host notifications 2026-07-28 has no use for (removed by the revision, or implied by a closed stream). */
