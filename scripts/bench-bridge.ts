@@ -32,7 +32,7 @@ async function connect(url: string, mode: string): Promise<{ client: Client; cha
   return { client, changed: () => changed, ms: performance.now() - started };
 }
 
-const server = await startSdkV2Server();
+const server = await startSdkV2Server({ bridgeTools: true });
 const rows: string[] = [];
 for (const mode of MODES) {
   const c = await connect(server.url, mode);

@@ -25,7 +25,10 @@ export interface TransportOptions {
   mode?: TransportMode;
   /** The tools' x-mcp-header annotations, kept by the relay (Streamable HTTP only). */
   toolHeaders?: ToolHeaders;
-  /** `--protocol`; default `auto`. Legacy HTTP+SSE is 2024-11-05 only: never bridged. */
+  /**
+   * `--protocol` (the configuration's default is `auto`); without it, `passthrough`. Legacy
+   * HTTP+SSE is 2024-11-05 only: never bridged.
+   */
   protocol?: ProtocolMode;
 }
 
@@ -52,7 +55,7 @@ function notLegacy(err: unknown): boolean {
  */
 export function createTransport(opts: TransportOptions): RemoteTransport {
   const transport = wireTransport(opts);
-  const protocol = opts.protocol ?? 'auto';
+  const protocol = opts.protocol ?? 'passthrough';
   return protocol === 'passthrough' || opts.mode === 'sse' ? transport : new EraBridgeTransport(transport, protocol, opts.logger);
 }
 

@@ -44,8 +44,8 @@ export class NegotiatingTransport implements RemoteTransport {
     return this.#chosen?.name;
   }
 
-  hasSession(): boolean {
-    return this.#chosen !== undefined && this.#built.get(this.#chosen)?.hasSession?.() === true;
+  hasSession(): boolean | undefined {
+    return this.#chosen === undefined ? undefined : this.#built.get(this.#chosen)?.hasSession?.();
   }
 
   start(deliver: Deliver): void {

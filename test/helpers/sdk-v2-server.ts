@@ -20,6 +20,8 @@ export interface SdkV2Server {
 }
 
 export interface SdkV2ServerOptions {
+  /** Add the tools and capabilities the bridge tests use (below); default: `deploy` and `notes` only. */
+  bridgeTools?: boolean;
   /** How 2025-era clients are served: the SDK default `stateless`, or `reject` (modern only). */
   legacy?: 'stateless' | 'reject';
   /** Every request must carry `Authorization: Bearer <bearer>`, else 401. */
@@ -33,6 +35,7 @@ export interface SdkV2ServerOptions {
  * `legacy: 'reject'`) on 127.0.0.1:0, with:
  * - a resource template matching non-ASCII URIs and a tool `deploy` whose `region` argument is
  *   annotated `x-mcp-header: Region` (the server checks Mcp-Name and Mcp-Param-Region);
+ * and with `bridgeTools` (plus the `logging` and `resources.subscribe` capabilities):
  * - `greet`: an input-required elicitation round (asks for a name), `haiku`: a sampling round,
  *   `endless`: asks for input on every round;
  * - `count`: three progress notifications (then a short pause), `slow`: runs until cancelled, `chatty`: logs at
@@ -49,9 +52,10 @@ export async function startSdkV2Server(opts: SdkV2ServerOptions = {}): Promise<S
   let extraTool = false;
   const handler = createMcpHandler(
     () => {
-      const server = new McpServer({ name: 'v2-test', version: '1.0.0' }, { capabilities: { logging: {}, resources: { subscribe: true } } });
+      const server = new McpServer({ name: 'v2-test', version: '1.0.0' }, opts.bridgeTools ? { capabilities: { logging: {}, resources: { subscribe: true } } } : undefined);
       server.registerResource('notes', new ResourceTemplate('file:///home/{user}/notes.txt', { list: undefined }), {}, async (uri, vars) => ({ contents: [{ uri: uri.href, text: `notes of ${String(vars.user)}` }] }));
       server.registerTool('deploy', { inputSchema: fromJsonSchema<{ region: string }>(DEPLOY_SCHEMA) }, async ({ region }) => ({ content: [{ type: 'text', text: `deployed to ${region}` }] }));
+      if (!opts.bridgeTools) return server;
       server.registerTool('greet', { inputSchema: NO_ARGS }, async (_args, ctx) => {
         const answer = acceptedContent<{ name: string }>(ctx.mcpReq.inputResponses, 'who');
         if (answer === undefined) return inputRequired({ inputRequests: { who: inputRequired.elicit({ message: 'Who are you?', requestedSchema: NAME_SCHEMA }) }, requestState: 'asked-once' });

@@ -32,7 +32,7 @@ interface Host {
 }
 
 async function server(opts: SdkV2ServerOptions = {}): Promise<SdkV2Server> {
-  const s = await startSdkV2Server({ bearer: opts.sigv4 ? undefined : TOKEN, ...opts });
+  const s = await startSdkV2Server({ bridgeTools: true, bearer: opts.sigv4 ? undefined : TOKEN, ...opts });
   cleanups.push(() => s.close());
   return s;
 }

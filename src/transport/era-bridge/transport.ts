@@ -116,7 +116,10 @@ export class EraBridgeTransport implements RemoteTransport {
           this.#deciding = undefined;
         }
       }
-      await this.#deciding?.catch(() => undefined);
+      // `bridge`: what the host sends before the answer to its initialize waits for it (the
+      // session is bridged or refused). `auto` holds nothing back: the inner transport
+      // orders a 2025 session's early messages as it always has.
+      if (this.#mode === 'bridge') await this.#deciding?.catch(() => undefined);
       if (this.#era === 'undecided' && isModernMessage(info)) {
         this.#era = 'passthrough';
         this.#log.info({ protocol: 'passthrough' }, 'the client speaks 2026-07-28 itself; relaying it unchanged');
@@ -144,8 +147,9 @@ export class EraBridgeTransport implements RemoteTransport {
         const discover = await this.#probe(host, signal).catch(() => undefined);
         if (discover !== undefined) return this.#bridgeFrom(host, discover, info, 'the server serves 2025-era clients without a session');
       } else if (refusesLegacyClients(value)) {
-        this.#log.info({ protocol: 'auto' }, 'the server refuses 2025-era clients; trying the bridge');
-        return this.#bridgeFrom(host, await this.#discoverOrExplain(host, signal), info, 'the server refuses 2025-era clients');
+        // Unless it answers server/discover too, the host gets the refusal as it is.
+        const discover = await this.#probe(host, signal).catch(() => undefined);
+        if (discover !== undefined) return this.#bridgeFrom(host, discover, info, 'the server refuses 2025-era clients');
       }
       this.#era = 'passthrough';
       return this.#answer(reply);
@@ -153,7 +157,7 @@ export class EraBridgeTransport implements RemoteTransport {
     return this.#bridgeFrom(host, await this.#discoverOrExplain(host, signal), info, '--protocol bridge');
   }
 
-  /** The discovery result, or the error that says why the server cannot be bridged. */
+  /** `--protocol bridge`: the discovery result, or the error that says why the server cannot be bridged. */
   async #discoverOrExplain(host: HostProfile, signal?: AbortSignal): Promise<DiscoverResult> {
     const probe = await this.#probe(host, signal).then(
       (discover) => ({ discover, err: undefined as unknown }),
@@ -161,8 +165,8 @@ export class EraBridgeTransport implements RemoteTransport {
     );
     if (probe.discover === undefined) {
       if (noEraEvidence(probe.err)) throw probe.err;
-      throw new ProtocolError('ESP_NOT_MODERN', `--protocol ${this.#mode}: the server did not answer server/discover as a ${MODERN_VERSION} server${probe.err instanceof ProxyError ? ` (${probe.err.message})` : ''}`, {
-        hint: this.#mode === 'bridge' ? 'use --protocol auto (MCP_PROTOCOL=auto) for a 2025-era server' : 'check the server logs',
+      throw new ProtocolError('ESP_NOT_MODERN', `--protocol bridge: the server did not answer server/discover as a ${MODERN_VERSION} server${probe.err instanceof ProxyError ? ` (${probe.err.message})` : ''}`, {
+        hint: 'use --protocol auto (MCP_PROTOCOL=auto) for a 2025-era server',
       });
     }
     return probe.discover;
