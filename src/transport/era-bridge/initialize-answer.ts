@@ -5,7 +5,6 @@ import { MODERN_VERSION, SERVER_INFO_KEY } from './protocol.js';
 type Json = Record<string, unknown>;
 
 export interface DiscoverResult {
-  readonly supportedVersions: readonly string[];
   readonly capabilities: Json;
   readonly serverInfo: Json | undefined;
   readonly instructions: string | undefined;
@@ -26,7 +25,6 @@ export function modernDiscoverResult(response: unknown): DiscoverResult | undefi
   // The revision puts serverInfo in the result's _meta; SDK v2 also sends it top-level.
   const serverInfo = object(object(result._meta)?.[SERVER_INFO_KEY]) ?? object(result.serverInfo);
   return {
-    supportedVersions: result.supportedVersions as string[],
     capabilities: object(result.capabilities) ?? {},
     serverInfo,
     instructions: typeof result.instructions === 'string' ? result.instructions : undefined,
