@@ -104,7 +104,7 @@ export async function run(config: Config, check: CheckOptions | undefined): Prom
   const toolHeaders = new ToolHeaders();
   const headerHooks = config.transport === 'sse' ? [] : [toolHeadersHook(toolHeaders, log)];
   relay = new Relay({ writer, logger: log, hooks: [...headerHooks, ...(leastPrivilege?.hooks ?? [])] });
-  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport, toolHeaders }));
+  relay.attach(createTransport({ endpoint: config.endpoint, http, logger: log, mode: config.transport, toolHeaders, protocol: config.protocol }));
 
   const framer = new LineFramer(
     config.maxLineBytes,

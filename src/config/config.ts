@@ -10,6 +10,7 @@ import type { SignerInput } from '../signers/kind.js';
 import { env, isLoopback, positiveInt, truthy, type Env } from './values.js';
 import type { PolicyConfig } from '../policy/policy.js';
 import type { TransportMode } from '../transport/create-transport.js';
+import type { ProtocolMode } from '../transport/era-bridge/transport.js';
 
 export type { SignerKind } from '../signers/registry.js';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -51,6 +52,8 @@ export interface Config {
   readonly endpoint: URL;
   /** Which wire protocol to speak, or how to find out (README "Protocols"). */
   readonly transport: TransportMode;
+  /** `--protocol` (README "Protocols"). */
+  readonly protocol: ProtocolMode;
   /** The chosen signer kind (`auth.kind`). */
   readonly signer: SignerKind;
   /** The chosen signer's settings, one branch per kind (src/signers/registry.ts); secrets as sources. */
@@ -135,6 +138,20 @@ function transportMode(raw: string | undefined): TransportMode {
   const mode = TRANSPORT_NAMES[raw.toLowerCase()];
   if (mode === undefined) {
     throw new ConfigError(`--transport / MCP_TRANSPORT must be auto, streamable-http or sse (got "${raw.slice(0, 40)}")`, 'pick auto (the default), streamable-http or sse; http-first, sse-first, http-only and sse-only are accepted too');
+  }
+  return mode;
+}
+
+const PROTOCOL_MODES: readonly ProtocolMode[] = ['auto', 'passthrough', 'bridge'];
+
+function protocolMode(raw: string | undefined, transport: TransportMode): ProtocolMode {
+  if (raw === undefined) return 'auto';
+  const mode = raw.toLowerCase() as ProtocolMode;
+  if (!PROTOCOL_MODES.includes(mode)) {
+    throw new ConfigError(`--protocol / MCP_PROTOCOL must be auto, passthrough or bridge (got "${raw.slice(0, 40)}")`, 'pick auto (the default), passthrough or bridge');
+  }
+  if (mode === 'bridge' && transport === 'sse') {
+    throw new ConfigError('--protocol bridge / MCP_PROTOCOL=bridge needs Streamable HTTP, but --transport / MCP_TRANSPORT is sse', 'use --transport auto or streamable-http with the bridge');
   }
   return mode;
 }
@@ -243,9 +260,11 @@ export function normalizeConfig(args: CliArgs, e: Env): Config {
   const maxResponseRaw = args.maxResponseBytes ?? env(e, 'MCP_MAX_RESPONSE_BYTES');
   const maxResponseBytes = maxResponseRaw === undefined ? undefined : positiveInt(maxResponseRaw, '--max-response-bytes / MCP_MAX_RESPONSE_BYTES', 1024, 1024 * 1024 * 1024);
 
+  const transport = transportMode(args.transport ?? env(e, 'MCP_TRANSPORT'));
   return Object.freeze({
     endpoint,
-    transport: transportMode(args.transport ?? env(e, 'MCP_TRANSPORT')),
+    transport,
+    protocol: protocolMode(args.protocol ?? env(e, 'MCP_PROTOCOL'), transport),
     signer,
     auth: Object.freeze(auth),
     signerModule: args.signerModule ?? env(e, 'MCP_SIGNER_MODULE'),

@@ -1,5 +1,6 @@
 import { UpstreamHttpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { EraBridgeTransport, type ProtocolMode } from './era-bridge/transport.js';
 import type { HttpClient } from './http-client.js';
 import { NoLegacyEndpointError } from './legacy-sse/stream.js';
 import { LegacySseTransport } from './legacy-sse/transport.js';
@@ -24,6 +25,11 @@ export interface TransportOptions {
   mode?: TransportMode;
   /** The tools' x-mcp-header annotations, kept by the relay (Streamable HTTP only). */
   toolHeaders?: ToolHeaders;
+  /**
+   * `--protocol` (the configuration's default is `auto`); without it, `passthrough`. Legacy
+   * HTTP+SSE is 2024-11-05 only: never bridged.
+   */
+  protocol?: ProtocolMode;
 }
 
 /**
@@ -48,6 +54,12 @@ function notLegacy(err: unknown): boolean {
  * wire protocols, or protocol revisions negotiated with the server, is made.
  */
 export function createTransport(opts: TransportOptions): RemoteTransport {
+  const transport = wireTransport(opts);
+  const protocol = opts.protocol ?? 'passthrough';
+  return protocol === 'passthrough' || opts.mode === 'sse' ? transport : new EraBridgeTransport(transport, protocol, opts.logger);
+}
+
+function wireTransport(opts: TransportOptions): RemoteTransport {
   const streamable: Candidate = { name: 'streamable-http', build: () => new StreamableHttpTransport(opts) };
   const legacy: Candidate = { name: 'sse', build: () => new LegacySseTransport(opts) };
   switch (opts.mode ?? 'auto') {

@@ -44,6 +44,10 @@ export class NegotiatingTransport implements RemoteTransport {
     return this.#chosen?.name;
   }
 
+  hasSession(): boolean | undefined {
+    return this.#chosen === undefined ? undefined : this.#built.get(this.#chosen)?.hasSession?.();
+  }
+
   start(deliver: Deliver): void {
     this.#deliver = deliver;
     for (const [c, t] of this.#built) t.start(this.#delivering(c, deliver));

@@ -39,6 +39,11 @@ export interface RemoteTransport {
   close(): void;
   /** The wire protocol in use once known (`streamable-http`, `sse`), for `--check` and logs. */
   transportName?(): string | undefined;
+  /**
+   * Whether the server gave this client a session (Streamable HTTP `Mcp-Session-Id`);
+   * undefined where the wire protocol has no such choice (legacy HTTP+SSE).
+   */
+  hasSession?(): boolean | undefined;
 }
 
 const LF = 0x0a;

@@ -82,6 +82,10 @@ export class StreamableHttpTransport implements RemoteTransport {
     this.#deliver = deliver;
   }
 
+  hasSession(): boolean {
+    return this.#s.id !== undefined;
+  }
+
   /**
    * Sends one client message and streams everything the server answers on that POST to the
    * client. `isAnswered` tells whether the response to this request has been delivered (for
