@@ -129,7 +129,7 @@ describe('--check: one line per stage', () => {
     cleanups.push(() => s.close());
     const { code, out } = await check({ MCP_ENDPOINT: s.url });
     expect(code, out).toBe(0);
-    expect(stage(out, 'mcp')).toBe('✓ mcp: v2-test 1.0.0, protocol 2026-07-28 (server/discover), transport streamable-http; 1 tool');
+    expect(stage(out, 'mcp')).toBe('✓ mcp: v2-test 1.0.0, protocol 2026-07-28 (server/discover), transport streamable-http; 3 tools');
     expect(stage(out, 'credentials')).toMatch(/^! credentials: none configured/);
     expect(s.requests.map((h) => h['mcp-method'])).not.toContain('initialize');
   });
