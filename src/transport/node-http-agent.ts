@@ -1,0 +1,164 @@
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import type { AgentRequest, AgentResponse, HttpAgent } from './http-agent.js';
+
+export interface NodeHttpAgentOptions {
+  /** TCP connect plus, for https, the TLS handshake (--connect-timeout). */
+  readonly connectTimeoutMs: number;
+  /** Connections per origin at most (--max-connections); more requests queue in the agent. */
+  readonly maxConnections: number;
+  /** The most response-header bytes accepted. */
+  readonly maxHeaderSize: number;
+  /** How long an idle keep-alive connection is kept (shortened by a server's Keep-Alive hint). */
+  readonly idleTimeoutMs: number;
+  /** For https origins: CA bundle, verification, client identity. */
+  readonly tls: ConnectionOptions;
+}
+
+/**
+ * Direct connections over node:http / node:https keep-alive agents: loading them costs
+ * nothing at start-up, where undici's modules cost 20–40 ms (README, "Performance"). Errors
+ * keep the codes network-errors.ts classifies; see HttpAgent for the contract.
+ */
+export class NodeHttpAgent implements HttpAgent {
+  readonly #options: NodeHttpAgentOptions;
+  readonly #inFlight = new Set<ClientRequest>();
+  #http: http.Agent | undefined;
+  #https: HttpsAgent | undefined;
+  #closed = false;
+  #idle: (() => void) | undefined;
+
+  constructor(options: NodeHttpAgentOptions) {
+    this.#options = options;
+  }
+
+  request(opts: AgentRequest): Promise<AgentResponse> {
+    const { signal } = opts;
+    if (this.#closed) return Promise.reject(agentClosed());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const url = new URL(opts.origin);
+    const secure = url.protocol === 'https:';
+    const send = secure ? this.#httpsModule().request : http.request;
+    const req = send({
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      path: opts.path,
+      method: opts.method,
+      headers: opts.headers,
+      agent: secure ? this.#httpsAgent() : this.#httpAgent(),
+      maxHeaderSize: this.#options.maxHeaderSize,
+      // No timeout while a request is active (a tool call may answer late, an SSE stream
+      // may be silent for minutes); the agent's idle timeout applies again once it is free.
+      timeout: 0,
+    });
+    this.#track(req);
+    this.#connectDeadline(req, secure, url);
+
+    return new Promise((resolve, reject) => {
+      let res: IncomingMessage | undefined;
+      const onAbort = () => (res ?? req).destroy(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.once('close', () => signal?.removeEventListener('abort', onAbort));
+      // Stays attached for the request's life: a socket error after the response reaches
+      // the body (as "aborted"), and must not also become an uncaught 'error'.
+      req.on('error', (err) => reject(res === undefined ? beforeResponse(err) : err));
+      req.once('response', (r: IncomingMessage) => {
+        res = r;
+        resolve({ statusCode: r.statusCode ?? 0, headers: distinctHeaders(r), body: r });
+      });
+      req.end(opts.body);
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.#destroyAgents();
+        resolve();
+      };
+      if (this.#inFlight.size === 0) done();
+      else this.#idle = done;
+    });
+  }
+
+  destroy(err?: Error | null): Promise<void> {
+    this.#closed = true;
+    for (const req of this.#inFlight) req.destroy(err ?? agentClosed());
+    this.#destroyAgents();
+    return Promise.resolve();
+  }
+
+  #track(req: ClientRequest): void {
+    this.#inFlight.add(req);
+    req.once('close', () => {
+      this.#inFlight.delete(req);
+      if (this.#inFlight.size === 0) this.#idle?.();
+    });
+  }
+
+  /** undici's connectTimeout, which node:http lacks: a new socket must be ready in time. */
+  #connectDeadline(req: ClientRequest, secure: boolean, url: URL): void {
+    const ms = this.#options.connectTimeoutMs;
+    req.once('socket', (socket) => {
+      if (req.reusedSocket) return;
+      const timer = setTimeout(() => {
+        req.destroy(Object.assign(new Error(`connecting to ${url.host} timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
+      }, ms);
+      const clear = () => clearTimeout(timer);
+      socket.once(secure ? 'secureConnect' : 'connect', clear);
+      socket.once('close', clear);
+    });
+  }
+
+  #httpAgent(): http.Agent {
+    this.#http ??= new http.Agent(this.#agentOptions());
+    return this.#http;
+  }
+
+  #httpsAgent(): HttpsAgent {
+    this.#https ??= new (this.#httpsModule().Agent)({ ...this.#agentOptions(), ...this.#options.tls });
+    return this.#https;
+  }
+
+  /** node:https (and node:tls under it) load on the first https request only. */
+  #httpsModule(): typeof import('node:https') {
+    return process.getBuiltinModule('node:https');
+  }
+
+  #agentOptions(): http.AgentOptions {
+    return { keepAlive: true, maxSockets: this.#options.maxConnections, timeout: this.#options.idleTimeoutMs };
+  }
+
+  #destroyAgents(): void {
+    this.#http?.destroy();
+    this.#https?.destroy();
+  }
+}
+
+/**
+ * node:http says "socket hang up" when the server closes the connection before any
+ * response byte; undici says "other side closed" (UND_ERR_SOCKET). The answers to the
+ * host carry that code, so the closed-without-answering case keeps undici's name.
+ */
+function beforeResponse(err: Error & { code?: unknown }): Error {
+  if (err.code !== 'ECONNRESET' || err.message !== 'socket hang up') return err;
+  return Object.assign(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' });
+}
+
+function agentClosed(): Error {
+  return Object.assign(new Error('the HTTP agent is closed'), { code: 'ESP_AGENT_CLOSED' });
+}
+
+/** undici's shape: one string per header, an array for a repeated one (node:http would join or drop repeats). */
+function distinctHeaders(res: IncomingMessage): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const all = res.headersDistinct;
+  for (const name of Object.keys(all)) {
+    const values = all[name] as string[];
+    out[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return out;
+}
