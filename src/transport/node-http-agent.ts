@@ -54,7 +54,7 @@ export class NodeHttpAgent implements HttpAgent {
       timeout: 0,
     });
     this.#track(req);
-    this.#connectDeadline(req, secure, url);
+    const connection = this.#watchConnect(req, secure, url);
 
     return new Promise((resolve, reject) => {
       let res: IncomingMessage | undefined;
@@ -63,7 +63,7 @@ export class NodeHttpAgent implements HttpAgent {
       req.once('close', () => signal?.removeEventListener('abort', onAbort));
       // Stays attached for the request's life: a socket error after the response reaches
       // the body (as "aborted"), and must not also become an uncaught 'error'.
-      req.on('error', (err) => reject(res === undefined ? beforeResponse(err) : err));
+      req.on('error', (err) => reject(res === undefined ? beforeResponse(err, connection.secured) : err));
       req.once('response', (r: IncomingMessage) => {
         res = r;
         resolve({ statusCode: r.statusCode ?? 0, headers: distinctHeaders(r), body: r });
@@ -99,18 +99,28 @@ export class NodeHttpAgent implements HttpAgent {
     });
   }
 
-  /** undici's connectTimeout, which node:http lacks: a new socket must be ready in time. */
-  #connectDeadline(req: ClientRequest, secure: boolean, url: URL): void {
+  /**
+   * undici's connectTimeout, which node:http lacks: a new socket must be connected (for
+   * https: the handshake done) in time. `secured` says whether the TLS handshake completed.
+   */
+  #watchConnect(req: ClientRequest, secure: boolean, url: URL): { secured: boolean } {
+    const state = { secured: false };
     const ms = this.#options.connectTimeoutMs;
     req.once('socket', (socket) => {
-      if (req.reusedSocket) return;
+      if (req.reusedSocket) {
+        state.secured = secure;
+        return;
+      }
       const timer = setTimeout(() => {
         req.destroy(Object.assign(new Error(`connecting to ${url.host} timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
       }, ms);
-      const clear = () => clearTimeout(timer);
-      socket.once(secure ? 'secureConnect' : 'connect', clear);
-      socket.once('close', clear);
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        state.secured = secure;
+      });
+      socket.once('close', () => clearTimeout(timer));
     });
+    return state;
   }
 
   #httpAgent(): http.Agent {
@@ -139,13 +149,23 @@ export class NodeHttpAgent implements HttpAgent {
 }
 
 /**
- * node:http says "socket hang up" when the server closes the connection before any
- * response byte; undici says "other side closed" (UND_ERR_SOCKET). The answers to the
- * host carry that code, so the closed-without-answering case keeps undici's name.
+ * An error before any response byte, in the terms undici gives (network-errors.ts
+ * classifies those, and the answers to the host carry the code):
+ * - node:http says "socket hang up" when the server closes the connection without
+ *   answering; undici says "other side closed" (UND_ERR_SOCKET).
+ * - A TLS 1.3 server checks the client certificate after the client's handshake is done
+ *   and then sends an alert and closes; undici reports that close, not the alert.
+ * - node:http writes the request before the handshake ends, so a handshake alert arrives
+ *   as a failed write (EPROTO) naming OpenSSL's reason in its message only; undici writes
+ *   after the handshake and gets Node's code for it, ERR_SSL_<reason>.
  */
-function beforeResponse(err: Error & { code?: unknown }): Error {
-  if (err.code !== 'ECONNRESET' || err.message !== 'socket hang up') return err;
-  return Object.assign(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' });
+function beforeResponse(err: Error & { code?: unknown }, secured: boolean): Error {
+  const closed = () => Object.assign(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' });
+  if (err.code === 'ECONNRESET' && err.message === 'socket hang up') return closed();
+  if (typeof err.code === 'string' && /^ERR_SSL_.*_ALERT_/.test(err.code) && secured) return closed();
+  const reason = err.code === 'EPROTO' ? /:SSL routines:[^:]*:([^:]+):/.exec(err.message)?.[1] : undefined;
+  if (reason !== undefined) return Object.assign(new Error(err.message), { code: `ERR_SSL_${reason.toUpperCase().replace(/ /g, '_')}` });
+  return err;
 }
 
 function agentClosed(): Error {
