@@ -26,17 +26,17 @@ export class NodeHttpAgent implements HttpAgent {
   readonly #inFlight = new Set<ClientRequest>();
   #http: http.Agent | undefined;
   #https: HttpsAgent | undefined;
-  #closed = false;
+  #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
 
   constructor(options: NodeHttpAgentOptions) {
     this.#options = options;
   }
 
-  request(opts: AgentRequest): Promise<AgentResponse> {
+  async request(opts: AgentRequest): Promise<AgentResponse> {
     const { signal } = opts;
-    if (this.#closed) return Promise.reject(agentClosed());
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#closing !== undefined) throw agentClosed();
+    if (signal?.aborted) throw signal.reason;
     const url = new URL(opts.origin);
     const secure = url.protocol === 'https:';
     const send = secure ? this.#httpsModule().request : http.request;
@@ -73,8 +73,7 @@ export class NodeHttpAgent implements HttpAgent {
   }
 
   close(): Promise<void> {
-    this.#closed = true;
-    return new Promise<void>((resolve) => {
+    this.#closing ??= new Promise<void>((resolve) => {
       const done = () => {
         this.#destroyAgents();
         resolve();
@@ -82,13 +81,13 @@ export class NodeHttpAgent implements HttpAgent {
       if (this.#inFlight.size === 0) done();
       else this.#idle = done;
     });
+    return this.#closing;
   }
 
-  destroy(err?: Error | null): Promise<void> {
-    this.#closed = true;
+  async destroy(err?: Error | null): Promise<void> {
+    this.#closing ??= Promise.resolve();
     for (const req of this.#inFlight) req.destroy(err ?? agentClosed());
     this.#destroyAgents();
-    return Promise.resolve();
   }
 
   #track(req: ClientRequest): void {
