@@ -1,5 +1,6 @@
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { AgentRequest, AgentResponse, HttpAgent } from './http-agent.js';
 
@@ -26,6 +27,8 @@ export class NodeHttpAgent implements HttpAgent {
   readonly #inFlight = new Set<ClientRequest>();
   #http: http.Agent | undefined;
   #https: HttpsAgent | undefined;
+  /** Sockets whose TLS handshake completed. */
+  readonly #secured = new WeakSet<Socket>();
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
 
@@ -54,7 +57,6 @@ export class NodeHttpAgent implements HttpAgent {
       timeout: 0,
     });
     this.#track(req);
-    const connection = this.#watchConnect(req, secure, url);
 
     return new Promise((resolve, reject) => {
       let res: IncomingMessage | undefined;
@@ -63,7 +65,7 @@ export class NodeHttpAgent implements HttpAgent {
       req.once('close', () => signal?.removeEventListener('abort', onAbort));
       // Stays attached for the request's life: a socket error after the response reaches
       // the body (as "aborted"), and must not also become an uncaught 'error'.
-      req.on('error', (err) => reject(res === undefined ? beforeResponse(err, connection.secured) : err));
+      req.on('error', (err) => reject(res === undefined ? beforeResponse(err, req.socket !== null && this.#secured.has(req.socket)) : err));
       req.once('response', (r: IncomingMessage) => {
         res = r;
         resolve({ statusCode: r.statusCode ?? 0, headers: distinctHeaders(r), body: r });
@@ -98,38 +100,37 @@ export class NodeHttpAgent implements HttpAgent {
     });
   }
 
-  /**
-   * undici's connectTimeout, which node:http lacks: a new socket must be connected (for
-   * https: the handshake done) in time. `secured` says whether the TLS handshake completed.
-   */
-  #watchConnect(req: ClientRequest, secure: boolean, url: URL): { secured: boolean } {
-    const state = { secured: false };
-    const ms = this.#options.connectTimeoutMs;
-    req.once('socket', (socket) => {
-      if (req.reusedSocket) {
-        state.secured = secure;
-        return;
-      }
-      const timer = setTimeout(() => {
-        req.destroy(Object.assign(new Error(`connecting to ${url.host} timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
-      }, ms);
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        state.secured = secure;
-      });
-      socket.once('close', () => clearTimeout(timer));
-    });
-    return state;
-  }
-
   #httpAgent(): http.Agent {
-    this.#http ??= new http.Agent(this.#agentOptions());
+    this.#http ??= this.#withConnectDeadline(new http.Agent(this.#agentOptions()), 'connect');
     return this.#http;
   }
 
   #httpsAgent(): HttpsAgent {
-    this.#https ??= new (this.#httpsModule().Agent)({ ...this.#agentOptions(), ...this.#options.tls });
+    this.#https ??= this.#withConnectDeadline(new (this.#httpsModule().Agent)({ ...this.#agentOptions(), ...this.#options.tls }), 'secureConnect');
     return this.#https;
+  }
+
+  /**
+   * undici's connectTimeout, which node:http lacks: every new socket must be connected
+   * (for https: its handshake done, `ready` = secureConnect) in time. Set where the agent
+   * creates sockets, so a request on a reused socket pays nothing for it.
+   */
+  #withConnectDeadline<A extends http.Agent>(agent: A, ready: 'connect' | 'secureConnect'): A {
+    const ms = this.#options.connectTimeoutMs;
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = (...args: Parameters<http.Agent['createConnection']>) => {
+      const socket = create(...args) as Socket;
+      const timer = setTimeout(() => {
+        socket.destroy(Object.assign(new Error(`connecting timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
+      }, ms);
+      socket.once(ready, () => {
+        clearTimeout(timer);
+        if (ready === 'secureConnect') this.#secured.add(socket);
+      });
+      socket.once('close', () => clearTimeout(timer));
+      return socket;
+    };
+    return agent;
   }
 
   /** node:https (and node:tls under it) load on the first https request only. */
