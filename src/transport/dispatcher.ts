@@ -65,7 +65,7 @@ export function createDispatcher(config: Config, logger: Logger, out?: { identit
       maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
       connect: target,
     };
-    return new DeferredAgent(async () => new ((await import('./undici.js')).loadEnvHttpProxyAgent())({
+    return new DeferredAgent(async () => new (await import('./undici.js')).EnvHttpProxyAgent({
       ...common,
       httpProxy: proxies.httpProxy?.href,
       httpsProxy: proxies.httpsProxy?.href,

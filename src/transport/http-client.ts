@@ -22,7 +22,7 @@ export interface HttpClientOptions {
   now?: () => number;
   /** Whether the dispatcher presents a client certificate (mTLS): a credential, for the 401/403 message. */
   clientCertificate?: boolean;
-  /** Requests in flight at once (--max-connections); must match the dispatcher's `connections`. */
+  /** Requests in flight at once (--max-connections); must match the dispatcher's per-origin connection cap. */
   maxConnections?: number;
   /** Largest message from the server (--max-response-bytes); undefined: no cap. */
   maxResponseBytes?: number | undefined;
