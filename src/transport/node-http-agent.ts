@@ -175,10 +175,12 @@ function agentClosed(): Error {
 /** undici's shape: one string per header, an array for a repeated one (node:http would join or drop repeats). */
 function distinctHeaders(res: IncomingMessage): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const all = res.headersDistinct;
-  for (const name of Object.keys(all)) {
-    const values = all[name] as string[];
-    out[name] = values.length === 1 ? (values[0] as string) : values;
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    const seen = out[name];
+    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return out;
 }
