@@ -7,19 +7,23 @@ import { IdentityDispatcher } from '../tls/identity-dispatcher.js';
 import { createClientIdentitySource, type ClientIdentitySource } from '../tls/identity-source.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../tls/proxy-env.js';
 import { loadCaBundle } from '../tls/trust.js';
+import { DeferredAgent } from './deferred-agent.js';
+import type { HttpAgent } from './http-agent.js';
 import { MAX_RESPONSE_HEADER_BYTES } from './network-errors.js';
-import { Agent, loadEnvHttpProxyAgent, type Dispatcher } from './undici.js';
+import { NodeHttpAgent } from './node-http-agent.js';
 
 /**
- * The one undici dispatcher for all MCP traffic (docs/architecture.md, "Layers"). Validates the TLS
- * files at start-up (throws ConfigError) and logs the trust, proxy and identity in use;
- * `out.identity` receives the client identity source, if there is one.
+ * The one dispatcher for all MCP traffic (docs/architecture.md, "Layers"): node:http /
+ * node:https agents for direct connections, undici's EnvHttpProxyAgent (loaded only then)
+ * when HTTP(S)_PROXY is set. Validates the TLS files at start-up (throws ConfigError) and
+ * logs the trust, proxy and identity in use; `out.identity` receives the client identity
+ * source, if there is one.
  *
  * Timeouts: connect from --connect-timeout; no headers/body timeout, because a long tool
  * call answers late in JSON mode and an SSE stream may be silent for minutes (undici's
  * 300 s defaults would kill both) — the client's own request timeout and notifications/cancelled govern those.
  */
-export function createDispatcher(config: Config, logger: Logger, out?: { identity?: ClientIdentitySource }): Dispatcher {
+export function createDispatcher(config: Config, logger: Logger, out?: { identity?: ClientIdentitySource }): HttpAgent {
   const { tls, network } = config;
   const ca = loadCaBundle(tls, process.env, logger);
   if (ca !== undefined) logger.info({ file: tls.caCert }, 'CA bundle added to the default trust store');
@@ -35,25 +39,33 @@ export function createDispatcher(config: Config, logger: Logger, out?: { identit
   const useProxy = proxies !== undefined && (proxies.httpProxy !== undefined || proxies.httpsProxy !== undefined);
   if (useProxy) logRoute(config.endpoint, proxies, logger);
 
-  const build = (identity: ClientIdentityTls | undefined): Dispatcher => {
+  const build = (identity: ClientIdentityTls | undefined): HttpAgent => {
     const target = { ...serverTls, ...identity };
+    // A server that closes idle sockets sooner (uvicorn: 5 s) without a Keep-Alive hint
+    // would otherwise race the reuse of a socket it is closing (undici's default).
+    const idleTimeoutMs = 4_000;
+    if (!useProxy) {
+      return new NodeHttpAgent({
+        connectTimeoutMs: network.connectTimeoutMs,
+        // A hard ceiling per origin; HttpClient keeps requests within it before signing.
+        maxConnections: network.maxConnections,
+        // Node's default is 16 KiB; gateways that set large cookies or policy headers
+        // exceed it, and the server did answer.
+        maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
+        idleTimeoutMs,
+        tls: target,
+      });
+    }
     const common = {
       connectTimeout: network.connectTimeoutMs,
       headersTimeout: 0,
       bodyTimeout: 0,
-      // undici's default: a server that closes idle sockets sooner (uvicorn: 5 s) without a
-      // Keep-Alive hint would otherwise race the reuse of a socket it is closing.
-      keepAliveTimeout: 4_000,
-      // A hard ceiling per origin; HttpClient keeps requests within it before signing.
+      keepAliveTimeout: idleTimeoutMs,
       connections: network.maxConnections,
-      // undici's default is Node's 16 KiB; gateways that set large cookies or policy
-      // headers exceed it, and the server did answer.
       maxHeaderSize: MAX_RESPONSE_HEADER_BYTES,
       connect: target,
     };
-    if (!useProxy) return new Agent(common);
-    const EnvHttpProxyAgent = loadEnvHttpProxyAgent();
-    return new EnvHttpProxyAgent({
+    return new DeferredAgent(async () => new (await import('./undici.js')).EnvHttpProxyAgent({
       ...common,
       httpProxy: proxies.httpProxy?.href,
       httpsProxy: proxies.httpsProxy?.href,
@@ -63,7 +75,7 @@ export function createDispatcher(config: Config, logger: Logger, out?: { identit
       // connectors itself, so the connect timeout is repeated here.
       requestTls: { ...target, timeout: network.connectTimeoutMs },
       proxyTls: { ...(ca === undefined ? {} : { ca }), timeout: network.connectTimeoutMs },
-    });
+    }));
   };
 
   const identity = createClientIdentitySource(tls, logger);

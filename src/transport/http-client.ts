@@ -13,16 +13,16 @@ import { DECODED_CEILING, type MessageCap } from './response-cap.js';
 import { describeNetworkError, isResetBeforeResponse } from './network-errors.js';
 import { CONNECT_RETRY_MS, isTransientStatus, MAX_RETRY_AFTER_MS, retryRules, TRANSIENT_RETRY_MS, type RetryReason } from './retry-rules.js';
 import { cloudflareAccessPage, cloudflareAccessRedirect, oauthChallenge } from './auth-hints.js';
-import { request, type Dispatcher, type ResponseData } from './undici.js';
+import { request, type AgentResponse, type HttpAgent } from './http-agent.js';
 
 export interface HttpClientOptions {
-  dispatcher: Dispatcher;
+  dispatcher: HttpAgent;
   signers: readonly Signer[];
   logger: Logger;
   now?: () => number;
   /** Whether the dispatcher presents a client certificate (mTLS): a credential, for the 401/403 message. */
   clientCertificate?: boolean;
-  /** Requests in flight at once (--max-connections); must match the dispatcher's `connections`. */
+  /** Requests in flight at once (--max-connections); must match the dispatcher's per-origin connection cap. */
   maxConnections?: number;
   /** Largest message from the server (--max-response-bytes); undefined: no cap. */
   maxResponseBytes?: number | undefined;
@@ -39,10 +39,10 @@ export class UpstreamResponse {
   readonly unsupportedEncoding: string | undefined;
   /** The largest message this body may carry (a JSON body, one event); see response-cap.ts. */
   readonly cap: MessageCap | undefined;
-  readonly #data: ResponseData;
+  readonly #data: AgentResponse;
   readonly #decoded: Readable | undefined;
 
-  constructor(data: ResponseData, maxResponseBytes?: number) {
+  constructor(data: AgentResponse, maxResponseBytes?: number) {
     this.#data = data;
     this.status = data.statusCode;
     this.statusText = STATUS_CODES[data.statusCode] ?? '';
@@ -104,7 +104,7 @@ export class UpstreamResponse {
   discard(): void {
     for (const body of [this.#decoded, this.#data.body]) {
       if (body === undefined || body.destroyed) continue;
-      // undici's body emits RequestAbortedError when destroyed before its end; nobody
+      // A body destroyed before its end emits an error (undici: RequestAbortedError); nobody
       // reads it any more, so that error is expected and must not become uncaught.
       body.on('error', () => undefined);
       body.destroy();
@@ -127,7 +127,7 @@ const AUTH_BODY_LIMIT = 8 * 1024;
  * redirects are refused (credentials never go to another origin), and a 401/403 gives each signer one chance to refresh and ask for a retry.
  */
 export class HttpClient {
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: HttpAgent;
   readonly #signers: readonly Signer[];
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -151,7 +151,7 @@ export class HttpClient {
   /**
    * Sends one request once a connection slot is free (`lane`: see ConnectionBudget) and
    * holds the slot until the response body is done. Waiting happens here, before signing,
-   * not in undici's queue: a SigV4 signature is only valid for 5 minutes from its
+   * not in the agent's queue: a SigV4 signature is only valid for 5 minutes from its
    * timestamp, and a request queued behind slow calls may wait longer than that. `rules`
    * says when it may be sent again (retry-rules.ts, by the JSON-RPC method it carries).
    */
@@ -178,7 +178,7 @@ export class HttpClient {
       const signed = await signAll(this.#signers, req, ctx);
       let res: UpstreamResponse;
       try {
-        // No maxRedirections: undici's request() never follows redirects by itself.
+        // Neither agent follows redirects by itself (http-agent.ts).
         res = new UpstreamResponse(await request(this.#dispatcher, {
           origin: signed.url.origin,
           path: signed.url.pathname + signed.url.search,

@@ -5,7 +5,7 @@ import { proxyFor, readProxyEnv } from '../tls/proxy-env.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The most response-header bytes the dispatcher accepts (undici `maxHeaderSize`). */
+/** The most response-header bytes the dispatcher accepts (`maxHeaderSize`). */
 export const MAX_RESPONSE_HEADER_BYTES = 128 * 1024;
 
 interface ErrorLike {
@@ -136,6 +136,7 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
       }
       return make(`the connection to ${where} was reset`, 'check the server and any proxy in between');
     case 'UND_ERR_HEADERS_OVERFLOW':
+    case 'HPE_HEADER_OVERFLOW': // node:http's parser
       return make(`the response headers from ${where} exceed ${MAX_RESPONSE_HEADER_BYTES / 1024} KiB, the most the proxy accepts (${code})`, 'the server or a gateway in front of it sends oversized headers (often cookies); have it send smaller ones');
     case 'ESP_CONTENT_DECODING':
       return make(`the ${String(inner?.coding)}-compressed body from ${where} does not decode (Content-Encoding)`, 'the server or a gateway in front of it sends a corrupt or mislabelled compressed body; check its compression settings');
@@ -143,6 +144,7 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
     case 'UND_ERR_ABORTED':
     case 'UND_ERR_CLOSED':
     case 'UND_ERR_DESTROYED':
+    case 'ESP_AGENT_CLOSED': // node-http-agent.ts
       return make(`the request to ${where} was aborted`, 'the proxy is shutting down or the request was cancelled');
     default:
       return make(`cannot reach ${where} (${code})`, 'check MCP_ENDPOINT and network access to the server');

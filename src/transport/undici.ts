@@ -2,20 +2,17 @@ import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
 
 /**
- * The parts of undici we use, loaded one by one. `import 'undici'` loads fetch, WebSocket,
- * EventSource, the cache and the mock agents too: ~95 ms of start-up on Node 20 against
- * ~30 ms for these, and the host starts us at every session.
+ * The parts of undici we use, loaded one by one, and only when a proxy from the
+ * environment applies (dispatcher.ts imports this module then). `import 'undici'` loads
+ * fetch, WebSocket, EventSource, the cache and the mock agents too: ~95 ms of start-up on
+ * Node 20 against ~30 ms for these, and the host starts us at every session.
  * The types still come from the package's own declarations.
  */
 const require = createRequire(import.meta.url);
 
+const DispatcherBase: typeof Undici.Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
 export const Agent: typeof Undici.Agent = require('undici/lib/dispatcher/agent.js');
-export const DispatcherBase: typeof Undici.Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
-
-/** The proxy agents load only when a proxy from the environment applies. */
-export function loadEnvHttpProxyAgent(): typeof Undici.EnvHttpProxyAgent {
-  return require('undici/lib/dispatcher/env-http-proxy-agent.js');
-}
+export const EnvHttpProxyAgent: typeof Undici.EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js');
 
 const api = {
   request: require('undici/lib/api/api-request.js') as (this: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData>,
@@ -25,10 +22,7 @@ const api = {
 // Dispatcher.prototype. ProxyAgent needs `connect` from there to open its CONNECT tunnel.
 Object.assign(DispatcherBase.prototype, api);
 
-export type Dispatcher = Undici.Dispatcher;
-export type ResponseData = Undici.Dispatcher.ResponseData;
-
-/** undici's `request()` (no fetch/WHATWG streams on the hot path: about half the per-call cost). */
-export function request(dispatcher: Undici.Dispatcher, opts: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
-  return api.request.call(dispatcher, opts);
-}
+// An undici dispatcher is an HttpAgent (http-agent.ts): `request()` (undici's, no
+// fetch/WHATWG streams: about half the per-call cost), `close()` and `destroy()`. The
+// names below keep the signers' type imports; new code imports from http-agent.ts.
+export type { HttpAgent as Dispatcher, AgentResponse as ResponseData } from './http-agent.js';

@@ -2,7 +2,7 @@ import { CredentialError } from '../../errors.js';
 import { safeOrigin, safeUrl } from '../../logging/safe-url.js';
 import { readBody } from '../../transport/read-body.js';
 import { describeNetworkError } from '../../transport/network-errors.js';
-import { request, type Dispatcher } from '../../transport/undici.js';
+import { request, type HttpAgent as Dispatcher } from '../../transport/http-agent.js';
 
 /** Metadata documents and token responses are small; a larger answer is not one. */
 const BODY_LIMIT = 64 * 1024;
