@@ -236,6 +236,23 @@ describe('--check: failures say what failed and the fix, exit 1', () => {
     expect(out).toMatch(/^ {4}fix: .*--ca-cert/m);
   });
 
+  it('an mTLS server and no client certificate: the tls stage names the server\'s TLS 1.3 alert, as the MCP traffic would', async () => {
+    const s = await server({ tls: requireClientCert(), bearerToken: TOKEN });
+    const { code, out } = await check({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_CA_CERT: pki.ca.certPath });
+    expect(code).toBe(1);
+    expect(stage(out, 'tls')).toBe(`✗ tls: 127.0.0.1:${new URL(s.url).port} requires a client certificate and none was sent (TLS alert "certificate required")`);
+    expect(out).toContain('    fix: set --client-cert and --client-key (or --client-pfx) to a certificate issued by a CA the server trusts');
+    expect(stage(out, 'mcp')).toBe('– mcp: not tried: the network stages failed');
+  });
+
+  it('an mTLS server that closes on a client certificate from another CA: the tls stage says so and points at mTLS', async () => {
+    const s = await server({ tls: requireClientCert(), bearerToken: TOKEN });
+    const { code, out } = await check({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_CA_CERT: pki.ca.certPath, MCP_CLIENT_CERT: pki.rogueClient.certPath, MCP_CLIENT_KEY: pki.rogueClient.keyPath });
+    expect(code).toBe(1);
+    expect(stage(out, 'tls')).toBe(`✗ tls: 127.0.0.1:${new URL(s.url).port} closed the connection without answering`);
+    expect(out).toMatch(/^ {4}fix: if the server requires a client certificate \(mTLS\), set --client-cert/m);
+  });
+
   it('connection refused', async () => {
     const port = await closedPort();
     const { code, out } = await check({ MCP_ENDPOINT: `http://127.0.0.1:${port}/mcp` });
