@@ -152,6 +152,9 @@ describe('--check: one line per stage', () => {
     expect(out).toMatch(/^ {4}expires: \S+ \(in 59 min\)$/m);
     expect(sts.identityCalls).toHaveLength(1);
     expect(sts.identityCalls[0]).toMatch(/^ASIAFAKE/);
+    // The doctor asks STS who the chain's credentials are: one AssumeRole, as in a host run.
+    expect(sts.calls).toHaveLength(1);
+    expect(sts.identityCalls[0]).toBe(sts.issued[0]?.accessKeyId);
     expect(out + err).not.toContain('CANARYCHECKASSUMED');
   });
 
