@@ -113,6 +113,10 @@ export async function credentialsStage(config: Config, chain: readonly Signer[],
   const factual = chain.find((s) => s.credentialFacts !== undefined);
   if (factual !== undefined) {
     const facts = factual.credentialFacts?.();
+    const problem = facts === undefined ? await factual.credentialProblem?.() : undefined;
+    if (problem !== undefined) {
+      return { id: 'credentials', status: 'fail', summary: `${factual.name}: ${problem.message}`, details: describeSigner(config.auth), fix: problem.hint ?? 'see the fix of the mcp stage' };
+    }
     if (facts === undefined) {
       return { id: 'credentials', status: mcpFailed ? 'fail' : 'warn', summary: `${factual.name}: no access token was obtained${mcpFailed ? ' (the mcp stage says why)' : ''}`, details: describeSigner(config.auth), fix: 'see the fix of the mcp stage' };
     }
