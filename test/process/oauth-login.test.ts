@@ -5,7 +5,7 @@
  * then the proxy under a "host" using, refreshing and losing the stored login, and `logout`.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -214,6 +214,41 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect(answer.error?.message).toContain(`no OAuth login is stored for ${s.mcp.url}`);
     expect(answer.error?.message).toContain(`run: mcp-signing-proxy login ${s.mcp.url} --oauth-client-id cli-public`);
     expect(s.as.authorizations).toHaveLength(0);
+  });
+
+  it('settings from a config file: the login command names --config and --server, and run as printed it makes the login the host finds', async () => {
+    const s = await setup({ login: { noRegistration: true } });
+    // A directory with a space and a quote: the command must survive a shell.
+    const dir = join(mkdtempSync(join(tmpdir(), 'msp-cfg-')), "team's configs");
+    mkdirSync(dir);
+    const file = join(dir, 'proxy.json');
+    writeFileSync(file, JSON.stringify({ servers: { work: { endpoint: s.mcp.url, signer: 'oauth-login', 'oauth-client-id': 'cli-public' } } }));
+    // As a host starts it: the config file and server from its env block.
+    const host = { MCP_ENDPOINT: '', MCP_PROXY_CONFIG: file, MCP_PROXY_SERVER: 'work' };
+    const p = proxy(s, host);
+    p.send(INIT);
+    const message: string = (await p.waitFor((m) => m.id === 0, 5000)).error?.message ?? '';
+    const command = /run: (mcp-signing-proxy login .*)\)$/.exec(message)?.[1];
+    expect(command).toBe(`mcp-signing-proxy login ${s.mcp.url} --config '${file.replace(/'/g, "'\\''")}' --server work --oauth-client-id cli-public`);
+
+    // A person pastes it into a terminal: another directory, none of the host's variables.
+    const child = spawn('/bin/sh', ['-c', `${command?.replace(/^mcp-signing-proxy/, `'${process.execPath}' '${BIN}'`)} --no-browser`], { cwd: tmpdir(), env: hermeticEnv({ XDG_CONFIG_HOME: s.config }), stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let stderr = '';
+    const url = new Promise<string>((resolve) =>
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        const m = URL_LINE.exec(stderr);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await browse(await url);
+    expect(await exited, stderr).toBe(0);
+
+    const after = proxy(s, host);
+    after.send(INIT);
+    expect((await after.waitFor((m) => m.id === 0)).result?.serverInfo?.name).toBe('test-remote');
   });
 
   it('a pre-registered public client (--oauth-client-id): the login is found only with the same client id', async () => {
