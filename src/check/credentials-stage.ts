@@ -53,22 +53,24 @@ async function bearer(config: Config, now: number): Promise<Stage> {
   };
 }
 
-/** SigV4: the credential source and expiry, and who STS says the credentials are. */
-async function sigv4(config: Config, logger: Logger): Promise<Stage> {
+/**
+ * SigV4: the credential source and expiry, and who STS says the credentials are. The
+ * credentials are the chain's own, the ones the MCP exchange signed with: an assumed role
+ * is assumed once per check, as once per run.
+ */
+async function sigv4(config: Config, chain: readonly Signer[], logger: Logger): Promise<Stage> {
   const c = signerOf(config, 'sigv4');
   if (c === undefined) throw new Error('not a SigV4 configuration');
-  const [{ createAwsCredentialSource }, { createAwsRequestHandler }, { getCallerIdentity }, { ssoSessionExpiry }] = await Promise.all([
-    import('../credentials/aws-credentials.js'),
-    import('../tls/aws-request-handler.js'),
+  const [{ sigV4CredentialsOf }, { getCallerIdentity }, { ssoSessionExpiry }] = await Promise.all([
+    import('../signers/sigv4.js'),
     import('./caller-identity.js'),
     import('./sso-session.js'),
   ]);
+  const credentials = chain.map(sigV4CredentialsOf).find((source) => source !== undefined);
+  if (credentials === undefined) throw new Error('the signer chain has no SigV4 signer');
   const profile = c.profile ?? 'default';
-  let credentials;
   let creds;
   try {
-    const requestHandler = await createAwsRequestHandler(config, logger);
-    credentials = await createAwsCredentialSource(c, logger, { requestHandler });
     creds = await credentials();
   } catch (err) {
     return failed(err, `run aws sts get-caller-identity --profile ${profile} to see what the credential chain finds`);
@@ -106,11 +108,15 @@ async function sigv4(config: Config, logger: Logger): Promise<Stage> {
  * the signer after the MCP exchange obtained one (`chain`), so they are the ones it sent.
  */
 export async function credentialsStage(config: Config, chain: readonly Signer[], mcpFailed: boolean, logger: Logger, now: number): Promise<Stage> {
-  if (config.auth.kind === 'sigv4') return sigv4(config, logger);
+  if (config.auth.kind === 'sigv4') return sigv4(config, chain, logger);
   if (config.auth.kind === 'bearer') return bearer(config, now);
   const factual = chain.find((s) => s.credentialFacts !== undefined);
   if (factual !== undefined) {
     const facts = factual.credentialFacts?.();
+    const problem = facts === undefined ? await factual.credentialProblem?.() : undefined;
+    if (problem !== undefined) {
+      return { id: 'credentials', status: 'fail', summary: `${factual.name}: ${problem.message}`, details: describeSigner(config.auth), fix: problem.hint ?? 'see the fix of the mcp stage' };
+    }
     if (facts === undefined) {
       return { id: 'credentials', status: mcpFailed ? 'fail' : 'warn', summary: `${factual.name}: no access token was obtained${mcpFailed ? ' (the mcp stage says why)' : ''}`, details: describeSigner(config.auth), fix: 'see the fix of the mcp stage' };
     }

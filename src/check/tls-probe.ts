@@ -31,24 +31,47 @@ function name(entity: PeerCertificate['subject'] | undefined): string {
   return parts.length === 0 ? '?' : parts.join(', ');
 }
 
+/** The HTTP request that shows whether a TLS 1.3 server accepted the client certificate: no credentials, no body. */
+function headRequest(host: string, port: number): string {
+  return `HEAD / HTTP/1.1\r\nhost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nuser-agent: mcp-signing-proxy-check\r\nconnection: close\r\n\r\n`;
+}
+
 /**
  * One TLS handshake with the server, with the CA bundle and client identity of the MCP
  * traffic. Verification is judged here rather than by aborting the handshake, so an
  * untrusted certificate is still described (subject, issuer) next to the reason.
+ *
+ * A TLS 1.3 server checks the client certificate after the client's handshake is done
+ * (https://www.rfc-editor.org/rfc/rfc8446#section-4.4.2), and answers a missing or refused
+ * one with an alert or a close. So on TLS 1.3 with a trusted server the probe sends a HEAD
+ * request and waits for the first byte of any answer: an alert or a close before it fails
+ * the probe as the MCP traffic would fail; a server that stays silent until the timeout
+ * accepted the handshake.
  */
 export function probeTls(o: TlsProbeOptions): Promise<TlsFacts> {
   const agent = new TunnelAgent({ proxyFor: () => o.proxy, connectTimeoutMs: o.timeoutMs });
   const servername = /^[\d.]+$|:/.test(o.host) ? undefined : o.host;
   return new Promise((resolve, reject) => {
     let current: TLSSocket | undefined;
+    let accepted: TlsFacts | undefined;
     const timer = setTimeout(() => {
       current?.destroy();
-      reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
+      if (accepted !== undefined) resolve(accepted);
+      else reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
     }, o.timeoutMs);
-    const done = (socket: TLSSocket) => {
+    const finish = (socket: TLSSocket, facts: TlsFacts) => {
       clearTimeout(timer);
+      socket.destroy();
+      resolve(facts);
+    };
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      current?.destroy();
+      reject(err);
+    };
+    const done = (socket: TLSSocket) => {
       const peer = socket.getPeerCertificate();
-      resolve({
+      const facts: TlsFacts = {
         protocol: socket.getProtocol(),
         cipher: socket.getCipher().name,
         subject: name(peer.subject),
@@ -56,12 +79,14 @@ export function probeTls(o: TlsProbeOptions): Promise<TlsFacts> {
         notAfter: new Date(peer.valid_to).toISOString(),
         authorized: socket.authorized,
         authorizationError: socket.authorizationError === null || socket.authorizationError === undefined ? undefined : String(socket.authorizationError),
-      });
-      socket.destroy();
-    };
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      reject(err);
+      };
+      // Nothing goes to a server whose certificate did not verify.
+      if (facts.protocol !== 'TLSv1.3' || !facts.authorized) return finish(socket, facts);
+      accepted = facts;
+      socket.once('data', () => finish(socket, facts));
+      // The same shape node-http-agent.ts gives a close before any response byte.
+      socket.once('close', () => fail(Object.assign(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' })));
+      socket.write(headRequest(o.host, o.port));
     };
     const options = { host: o.host, port: o.port, servername, ...(o.ca === undefined ? {} : { ca: o.ca }), ...o.identity, rejectUnauthorized: false };
     const socket = agent.createConnection(options, (err, stream) => {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { memoizeCredentials } from '../credentials/memoize-credentials.js';
-import { CredentialError } from '../errors.js';
+import { CredentialError, ProxyError } from '../errors.js';
 import { registerSecret } from '../logging/safe-url.js';
 import type { Logger } from '../logging/logger.js';
 import type { Dispatcher } from '../transport/undici.js';
+import { jwtClaims } from './jwt-claims.js';
 import { challengeParam } from './oauth/challenge.js';
 import { LoginExpiredError, refreshTokens } from './oauth/code-grant.js';
 import { findLogin, saveLogin, updateLogin, waitForUnlock, type StoredLogin } from './oauth/token-store.js';
@@ -119,6 +120,8 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
 
   let hashed = { of: '', id: '' };
   let current: StoredLogin | undefined;
+  /** Why the latest sign got no token, for --check. */
+  let problem: ProxyError | undefined;
 
   async function renewed(): Promise<SignerVerdict> {
     try {
@@ -137,8 +140,36 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
       if (hashed.id !== '') out.oauthToken = hashed.id;
       return out;
     },
+    credentialFacts() {
+      if (current === undefined) return undefined;
+      // Opaque tokens say nothing themselves; the stored login says what they were issued for.
+      const claims = jwtClaims(current.accessToken);
+      return {
+        issuer: current.issuer,
+        resource: current.resource,
+        audience: claims?.aud,
+        scope: current.scope ?? claims?.scope,
+        expiresAt: current.expiresAt === null ? undefined : new Date(current.expiresAt).toISOString(),
+        refreshToken: current.refreshToken === null ? 'none stored (a new login is needed when this token expires)' : 'stored',
+        clientId: current.clientId,
+        registration: current.registration,
+      };
+    },
+    async credentialProblem() {
+      if (current !== undefined) return undefined;
+      if (problem !== undefined) return problem;
+      // No request was signed (the check stopped before the MCP exchange): look at the store only.
+      const stored = await findLogin(o.storePath, o.resource, o.configuredClientId);
+      return stored === undefined && o.interactiveLogin === undefined ? loginRequired(`no OAuth login is stored for ${o.resource}`) : undefined;
+    },
     async sign(req, ctx) {
-      const t = await token();
+      let t;
+      try {
+        t = await token();
+      } catch (err) {
+        if (err instanceof ProxyError) problem = err;
+        throw err;
+      }
       current = t.login;
       signedWith.set(ctx, t.generation);
       if (hashed.of !== t.login.accessToken) hashed = { of: t.login.accessToken, id: `sha256:${createHash('sha256').update(t.login.accessToken).digest('hex').slice(0, 12)}` };

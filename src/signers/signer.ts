@@ -58,6 +58,11 @@ export interface Signer {
    * the credential. Undefined until one has been obtained.
    */
   credentialFacts?(): Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  /**
+   * For `--check`, when credentialFacts() has none: why no credential can be had, with its
+   * fix (e.g. "run: mcp-signing-proxy login …"). Looks, never prompts or opens a browser.
+   */
+  credentialProblem?(): Promise<ProxyError | undefined>;
 }
 
 /**

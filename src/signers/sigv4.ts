@@ -46,6 +46,17 @@ const SIGNATURE_HEADER_SET: ReadonlySet<string> = new Set(SIGNATURE_HEADERS);
 /** API Gateway's window; the AWS SDKs use the same threshold to suspect skew. */
 const SKEW_SUSPECT_MS = 5 * 60_000;
 
+/** Each SigV4 signer's credential source, for --check (sigV4CredentialsOf). */
+const sources = new WeakMap<Signer, CredentialSource<AwsCredentials>>();
+
+/**
+ * The credentials a SigV4 signer of the chain signs with: `--check` asks STS who they are
+ * with these rather than building its own chain, so an assumed role is assumed once.
+ */
+export function sigV4CredentialsOf(signer: Signer): CredentialSource<AwsCredentials> | undefined {
+  return sources.get(signer);
+}
+
 /**
  * AWS Signature Version 4 (src/signers/sigv4/). Runs last in the chain so it covers
  * every header added before it, and on every attempt so each gets a fresh date and
@@ -60,7 +71,7 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
   /** Server time minus local time, learned from a skew rejection's Date header. */
   let clockOffsetMs = 0;
 
-  return {
+  const signer: Signer = {
     name: 'sigv4',
 
     identity() {
@@ -129,6 +140,8 @@ export function createSigV4Signer(opts: SigV4SignerOptions): Signer {
       };
     },
   };
+  sources.set(signer, credentials);
+  return signer;
 }
 
 /**

@@ -48,6 +48,10 @@ const CLIENT_CERT_REJECTED = new Set([
 ]);
 
 const MTLS_HINT = 'if the server requires a client certificate (mTLS), set --client-cert and --client-key (or --client-pfx) to a certificate issued by a CA the server trusts, and check it has not expired';
+/** The server asked for a client certificate and got none. */
+const CERT_REQUIRED_HINT = 'set --client-cert and --client-key (or --client-pfx) to a certificate issued by a CA the server trusts';
+/** The server got a client certificate and refused it. */
+const CERT_REJECTED_HINT = 'check --client-cert / --client-pfx: the server accepts only certificates issued by a CA it trusts (ask its operator which CA), and not expired';
 const TRUST_HINT = 'if the server uses a private or corporate CA, pass its PEM bundle with --ca-cert / MCP_CA_CERT (or NODE_EXTRA_CA_CERTS); behind a TLS-inspecting proxy, add that proxy\'s CA';
 
 /**
@@ -98,9 +102,9 @@ export function describeNetworkError(err: unknown, url: URL, env: Env = process.
   const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_([A-Z_]+)$/.exec(code)?.[1];
   if (alert !== undefined) {
     const said = `TLS alert "${alert.toLowerCase().replace(/_/g, ' ')}"`;
-    if (alert === 'CERTIFICATE_REQUIRED') return make(`${where} requires a client certificate and none was sent (${said})`, MTLS_HINT);
+    if (alert === 'CERTIFICATE_REQUIRED') return make(`${where} requires a client certificate and none was sent (${said})`, CERT_REQUIRED_HINT);
     if (alert === 'CERTIFICATE_EXPIRED') return make(`${where} rejected the client certificate as expired (${said})`, 'renew the client certificate; a replaced file is picked up without a restart');
-    if (CLIENT_CERT_REJECTED.has(alert)) return make(`${where} rejected the client certificate (${said})`, MTLS_HINT);
+    if (CLIENT_CERT_REJECTED.has(alert)) return make(`${where} rejected the client certificate (${said})`, CERT_REJECTED_HINT);
     if (alert === 'HANDSHAKE_FAILURE') return make(`the TLS handshake with ${where} failed (${said})`, `${MTLS_HINT}; otherwise the server shares no TLS version or cipher with Node`);
     return make(`${where} aborted the TLS handshake (${said})`, 'check the server\'s TLS configuration');
   }

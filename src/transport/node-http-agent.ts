@@ -27,8 +27,6 @@ export class NodeHttpAgent implements HttpAgent {
   readonly #inFlight = new Set<ClientRequest>();
   #http: http.Agent | undefined;
   #https: HttpsAgent | undefined;
-  /** Sockets whose TLS handshake completed. */
-  readonly #secured = new WeakSet<Socket>();
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
 
@@ -65,7 +63,7 @@ export class NodeHttpAgent implements HttpAgent {
       req.once('close', () => signal?.removeEventListener('abort', onAbort));
       // Stays attached for the request's life: a socket error after the response reaches
       // the body (as "aborted"), and must not also become an uncaught 'error'.
-      req.on('error', (err) => reject(res === undefined ? beforeResponse(err, req.socket !== null && this.#secured.has(req.socket)) : err));
+      req.on('error', (err) => reject(res === undefined ? beforeResponse(err) : err));
       req.once('response', (r: IncomingMessage) => {
         res = r;
         resolve({ statusCode: r.statusCode ?? 0, headers: distinctHeaders(r), body: r });
@@ -123,10 +121,7 @@ export class NodeHttpAgent implements HttpAgent {
       const timer = setTimeout(() => {
         socket.destroy(Object.assign(new Error(`connecting timed out after ${ms} ms`), { code: 'ETIMEDOUT' }));
       }, ms);
-      socket.once(ready, () => {
-        clearTimeout(timer);
-        if (ready === 'secureConnect') this.#secured.add(socket);
-      });
+      socket.once(ready, () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
       return socket;
     };
@@ -154,15 +149,15 @@ export class NodeHttpAgent implements HttpAgent {
  * - node:http says "socket hang up" when the server closes the connection without
  *   answering; undici says "other side closed" (UND_ERR_SOCKET).
  * - A TLS 1.3 server checks the client certificate after the client's handshake is done
- *   and then sends an alert and closes; undici reports that close, not the alert.
+ *   and then sends an alert ("certificate required", "unknown ca" …) and closes; node:http
+ *   reports that alert as ERR_SSL_<protocol>_ALERT_<reason>, kept as it is: it says why.
  * - node:http writes the request before the handshake ends, so a handshake alert arrives
  *   as a failed write (EPROTO) naming OpenSSL's reason in its message only; undici writes
  *   after the handshake and gets Node's code for it, ERR_SSL_<reason>.
  */
-function beforeResponse(err: Error & { code?: unknown }, secured: boolean): Error {
+function beforeResponse(err: Error & { code?: unknown }): Error {
   const closed = () => Object.assign(new Error('other side closed'), { name: 'SocketError', code: 'UND_ERR_SOCKET' });
   if (err.code === 'ECONNRESET' && err.message === 'socket hang up') return closed();
-  if (typeof err.code === 'string' && /^ERR_SSL_.*_ALERT_/.test(err.code) && secured) return closed();
   const reason = err.code === 'EPROTO' ? /:SSL routines:[^:]*:([^:]+):/.exec(err.message)?.[1] : undefined;
   if (reason !== undefined) return Object.assign(new Error(err.message), { code: `ERR_SSL_${reason.toUpperCase().replace(/ /g, '_')}` });
   return err;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -74,6 +75,26 @@ async function httpsServer(opts: { cert?: PemPair; requestCert?: boolean; closeE
   return { url: `https://127.0.0.1:${port}/mcp`, port, connections };
 }
 
+/**
+ * OpenSSL's own server, which (like nginx, Envoy or a load balancer) verifies the client
+ * certificate inside the TLS 1.3 handshake and answers a bad one with an alert; a Node
+ * server with rejectUnauthorized just closes the connection.
+ */
+async function opensslServer(): Promise<TestServer> {
+  const child = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', pki.server.certPath, '-key', pki.server.keyPath, '-CAfile', pki.ca.certPath, '-Verify', '1', '-verify_return_error', '-www', '-tls1_3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => void child.kill());
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m?.[1] !== undefined) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`openssl s_server exited (${code}): ${out}`)));
+  });
+  return { url: `https://127.0.0.1:${port}/mcp`, port, connections: [] };
+}
+
 function config(url: string, args: string[] = [], env: Record<string, string> = {}): Config {
   return normalizeConfig(parseCliArgs(['--endpoint', url, '--connect-timeout', '5', ...args]), env);
 }
@@ -123,14 +144,28 @@ describe('client identity', () => {
     expect(() => createDispatcher(cfg, captureLog().logger)).toThrow(`cannot decrypt client key ${pki.encryptedKeyPath}: wrong passphrase in MCP_CLIENT_KEY_PASSPHRASE`);
   });
 
-  it('no certificate, or one from a rogue CA: the failure names mTLS', async () => {
+  it('no certificate: the server\'s TLS 1.3 alert says it requires one; the hint names --client-cert', async () => {
     const srv = await httpsServer();
-    for (const args of [ca(), [...pemArgs(pki.rogueClient), ...ca()]]) {
-      const err = await failure(client(config(srv.url, args)).http, srv.url);
-      expect(err.message).toBe(`127.0.0.1:${srv.port} closed the connection without answering`);
-      expect(err.hint).toMatch(/requires a client certificate \(mTLS\), set --client-cert and --client-key/);
-      expect(toJsonRpcError(err).message).toContain('--client-cert');
-    }
+    const err = await failure(client(config(srv.url, ca())).http, srv.url);
+    expect(err.message).toBe(`127.0.0.1:${srv.port} requires a client certificate and none was sent (TLS alert "certificate required")`);
+    expect(err.hint).toBe('set --client-cert and --client-key (or --client-pfx) to a certificate issued by a CA the server trusts');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('a certificate from a rogue CA: the server\'s alert says it rejected it; the hint names --client-cert and the CA the server trusts', async () => {
+    const srv = await opensslServer();
+    const err = await failure(client(config(srv.url, [...pemArgs(pki.rogueClient), ...ca()])).http, srv.url);
+    expect(err.message).toBe(`127.0.0.1:${srv.port} rejected the client certificate (TLS alert "unknown ca")`);
+    expect(err.hint).toMatch(/^check --client-cert \/ --client-pfx: the server accepts only certificates issued by a CA it trusts/);
+    expect(toJsonRpcError(err).message).toContain('--client-cert');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('a server that just closes after the handshake (Node with rejectUnauthorized) keeps the "closed the connection" message and the mTLS hint', async () => {
+    const srv = await httpsServer();
+    const err = await failure(client(config(srv.url, [...pemArgs(pki.rogueClient), ...ca()])).http, srv.url);
+    expect(err.message).toBe(`127.0.0.1:${srv.port} closed the connection without answering`);
+    expect(err.hint).toMatch(/requires a client certificate \(mTLS\), set --client-cert and --client-key/);
   });
 
   it('a TLS 1.2 server cuts the handshake off, also named as mTLS', async () => {

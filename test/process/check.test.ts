@@ -152,6 +152,9 @@ describe('--check: one line per stage', () => {
     expect(out).toMatch(/^ {4}expires: \S+ \(in 59 min\)$/m);
     expect(sts.identityCalls).toHaveLength(1);
     expect(sts.identityCalls[0]).toMatch(/^ASIAFAKE/);
+    // The doctor asks STS who the chain's credentials are: one AssumeRole, as in a host run.
+    expect(sts.calls).toHaveLength(1);
+    expect(sts.identityCalls[0]).toBe(sts.issued[0]?.accessKeyId);
     expect(out + err).not.toContain('CANARYCHECKASSUMED');
   });
 
@@ -234,6 +237,23 @@ describe('--check: failures say what failed and the fix, exit 1', () => {
     expect(stage(out, 'tls')).toMatch(/^✗ tls: the TLS certificate of 127\.0\.0\.1:\d+ is not trusted \(\w+\); verified against the default CAs$/);
     expect(out).toMatch(/^ {4}issuer: CN=/m);
     expect(out).toMatch(/^ {4}fix: .*--ca-cert/m);
+  });
+
+  it('an mTLS server and no client certificate: the tls stage names the server\'s TLS 1.3 alert, as the MCP traffic would', async () => {
+    const s = await server({ tls: requireClientCert(), bearerToken: TOKEN });
+    const { code, out } = await check({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_CA_CERT: pki.ca.certPath });
+    expect(code).toBe(1);
+    expect(stage(out, 'tls')).toBe(`✗ tls: 127.0.0.1:${new URL(s.url).port} requires a client certificate and none was sent (TLS alert "certificate required")`);
+    expect(out).toContain('    fix: set --client-cert and --client-key (or --client-pfx) to a certificate issued by a CA the server trusts');
+    expect(stage(out, 'mcp')).toBe('– mcp: not tried: the network stages failed');
+  });
+
+  it('an mTLS server that closes on a client certificate from another CA: the tls stage says so and points at mTLS', async () => {
+    const s = await server({ tls: requireClientCert(), bearerToken: TOKEN });
+    const { code, out } = await check({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_CA_CERT: pki.ca.certPath, MCP_CLIENT_CERT: pki.rogueClient.certPath, MCP_CLIENT_KEY: pki.rogueClient.keyPath });
+    expect(code).toBe(1);
+    expect(stage(out, 'tls')).toBe(`✗ tls: 127.0.0.1:${new URL(s.url).port} closed the connection without answering`);
+    expect(out).toMatch(/^ {4}fix: if the server requires a client certificate \(mTLS\), set --client-cert/m);
   });
 
   it('connection refused', async () => {

@@ -138,13 +138,14 @@ describe('failures name their cause', () => {
   it('no client certificate: the JSON-RPC error and the log point at --client-cert', async () => {
     const s = await mtlsServer();
     const { error, stderr } = await initializeError({ MCP_ENDPOINT: s.url, MCP_CA_CERT: pki.ca.certPath });
-    expect(error.message).toContain(`127.0.0.1:${s.port} closed the connection without answering`);
+    // The server's TLS 1.3 alert, not the close that follows it.
+    expect(error.message).toContain(`127.0.0.1:${s.port} requires a client certificate and none was sent (TLS alert "certificate required")`);
     expect(error.message).toContain('--client-cert');
     // One log entry, with the same words as the client sees.
-    expect(stderr.split('\n').filter((l) => l.includes('closed the connection without answering'))).toHaveLength(1);
+    expect(stderr.split('\n').filter((l) => l.includes('requires a client certificate and none was sent'))).toHaveLength(1);
   });
 
-  it('a client certificate from a rogue CA gives the same mTLS diagnosis', async () => {
+  it('a client certificate from a rogue CA: a Node server closes without an alert, and the close points at mTLS', async () => {
     const s = await mtlsServer();
     const { error } = await initializeError({ MCP_ENDPOINT: s.url, ...identity(pki.rogueClient), MCP_CA_CERT: pki.ca.certPath });
     expect(error.message).toMatch(/closed the connection without answering.*--client-cert/);

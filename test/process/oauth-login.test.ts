@@ -5,13 +5,14 @@
  * then the proxy under a "host" using, refreshing and losing the stored login, and `logout`.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
 import { protectResource, startAuthorizationServer, type AuthorizationServerOptions, type TestAuthorizationServer } from '../helpers/oauth-server.js';
+import { closedPort } from '../helpers/scripted-server.js';
 import { BIN, hermeticEnv, INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
@@ -215,6 +216,41 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect(s.as.authorizations).toHaveLength(0);
   });
 
+  it('settings from a config file: the login command names --config and --server, and run as printed it makes the login the host finds', async () => {
+    const s = await setup({ login: { noRegistration: true } });
+    // A directory with a space and a quote: the command must survive a shell.
+    const dir = join(mkdtempSync(join(tmpdir(), 'msp-cfg-')), "team's configs");
+    mkdirSync(dir);
+    const file = join(dir, 'proxy.json');
+    writeFileSync(file, JSON.stringify({ servers: { work: { endpoint: s.mcp.url, signer: 'oauth-login', 'oauth-client-id': 'cli-public' } } }));
+    // As a host starts it: the config file and server from its env block.
+    const host = { MCP_ENDPOINT: '', MCP_PROXY_CONFIG: file, MCP_PROXY_SERVER: 'work' };
+    const p = proxy(s, host);
+    p.send(INIT);
+    const message: string = (await p.waitFor((m) => m.id === 0, 5000)).error?.message ?? '';
+    const command = /run: (mcp-signing-proxy login .*)\)$/.exec(message)?.[1];
+    expect(command).toBe(`mcp-signing-proxy login ${s.mcp.url} --config '${file.replace(/'/g, "'\\''")}' --server work --oauth-client-id cli-public`);
+
+    // A person pastes it into a terminal: another directory, none of the host's variables.
+    const child = spawn('/bin/sh', ['-c', `${command?.replace(/^mcp-signing-proxy/, `'${process.execPath}' '${BIN}'`)} --no-browser`], { cwd: tmpdir(), env: hermeticEnv({ XDG_CONFIG_HOME: s.config }), stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let stderr = '';
+    const url = new Promise<string>((resolve) =>
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        const m = URL_LINE.exec(stderr);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await browse(await url);
+    expect(await exited, stderr).toBe(0);
+
+    const after = proxy(s, host);
+    after.send(INIT);
+    expect((await after.waitFor((m) => m.id === 0)).result?.serverInfo?.name).toBe('test-remote');
+  });
+
   it('a pre-registered public client (--oauth-client-id): the login is found only with the same client id', async () => {
     const s = await setup({ login: { noRegistration: true } });
     await loggedIn(s, ['--no-browser', '--oauth-client-id', 'cli-public']);
@@ -321,5 +357,55 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect((await p.waitFor((m) => m.id === 0)).result?.serverInfo?.name).toBe('test-remote');
     expect(stored(s)).toHaveLength(1);
     expect(p.lines.join('\n')).not.toContain('open this URL');
+  });
+});
+
+describe('--check with a browser login (README "Diagnosing: --check")', () => {
+  async function check(s: Setup, env: Record<string, string> = {}, args: string[] = []): Promise<{ code: number | null; out: string; err: string }> {
+    const p = proxy(s, { MCP_LOG_LEVEL: 'info', ...env }, ['--check', ...args]);
+    const exit = await p.exited;
+    return { code: exit.code, out: p.lines.join('\n'), err: p.stderr() };
+  }
+  const line = (out: string, id: string) => out.split('\n').find((l) => l.startsWith(`✓ ${id}: `) || l.startsWith(`✗ ${id}: `) || l.startsWith(`! ${id}: `)) ?? `(no ${id} line in:\n${out})`;
+
+  it('a stored login: issuer, resource, scope, expiry and whether a refresh token is stored, never a token', async () => {
+    const s = await setup({ expiresIn: 1800 });
+    await loggedIn(s);
+    const { code, out, err } = await check(s);
+    expect(code, out + err).toBe(0);
+    expect(line(out, 'configuration')).toMatch(/^✓ configuration: signer oauth-login/);
+    expect(line(out, 'credentials')).toMatch(new RegExp(`^✓ credentials: oauth-login token from ${s.as.issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, expires \\S+ \\(in (29|30) min\\)$`));
+    expect(out).toContain(`    issuer: ${s.as.issuer}\n`);
+    expect(out).toContain(`    resource: ${s.mcp.url}\n`);
+    expect(out).toContain('    scope: mcp:read mcp:write\n');
+    expect(out).toMatch(/^ {4}expiresAt: \d{4}-\d\d-\d\dT/m);
+    expect(out).toContain('    refreshToken: stored\n');
+    expect(out).toContain('    registration: dynamic\n');
+    expect(line(out, 'mcp')).toMatch(/^✓ mcp: test-remote/);
+    for (const secret of issuedSecrets(s)) expect(out + err).not.toContain(secret);
+
+    const json = await check(s, {}, ['--json']);
+    const credentials = JSON.parse(json.out).stages.find((st: { id: string }) => st.id === 'credentials');
+    expect(credentials).toMatchObject({ status: 'ok', details: { issuer: s.as.issuer, resource: s.mcp.url, refreshToken: 'stored' } });
+    for (const secret of issuedSecrets(s)) expect(json.out + json.err).not.toContain(secret);
+  });
+
+  it('no stored login: the credentials stage fails with the login command as its fix', async () => {
+    const s = await setup();
+    const { code, out } = await check(s, { MCP_OAUTH_CLIENT_ID: 'cli-public' }, ['--signer', 'oauth-login']);
+    expect(code).toBe(1);
+    expect(line(out, 'credentials')).toBe(`✗ credentials: oauth-login: no OAuth login is stored for ${s.mcp.url}`);
+    expect(out).toContain(`    fix: run: mcp-signing-proxy login ${s.mcp.url} --oauth-client-id cli-public\n`);
+    expect(s.as.authorizations).toHaveLength(0);
+  });
+
+  it('no stored login and the server unreachable: the credentials stage still says to log in', async () => {
+    const s = await setup();
+    const url = `http://127.0.0.1:${await closedPort()}/mcp`;
+    const { code, out } = await check(s, { MCP_ENDPOINT: url }, ['--signer', 'oauth-login']);
+    expect(code).toBe(1);
+    expect(line(out, 'credentials')).toBe(`✗ credentials: oauth-login: no OAuth login is stored for ${url}`);
+    expect(out).toContain(`    fix: run: mcp-signing-proxy login ${url}\n`);
+    expect(line(out, 'tcp')).toMatch(/^✗ tcp: .*refused/);
   });
 });

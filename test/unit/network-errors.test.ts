@@ -63,6 +63,11 @@ describe('describeNetworkError: client certificate rejected', () => {
     expect(failed.hint).toMatch(/--client-cert/);
   });
 
+  it('a certificate required: set one; a certificate rejected: check it and the CA the server trusts', () => {
+    expect(describeErr(tlsError('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED')).hint).toBe('set --client-cert and --client-key (or --client-pfx) to a certificate issued by a CA the server trusts');
+    expect(describeErr(tlsError('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA')).hint).toMatch(/^check --client-cert \/ --client-pfx: the server accepts only certificates issued by a CA it trusts/);
+  });
+
   it.each([
     ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'mcp.example.com:8443 requires a client certificate and none was sent (TLS alert "certificate required")'],
     ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'mcp.example.com:8443 rejected the client certificate (TLS alert "bad certificate")'],

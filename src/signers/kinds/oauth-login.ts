@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ConfigError, type ProxyError } from '../../errors.js';
 import { truthy } from '../../config/values.js';
 import { defineSignerKind, type SignerInput } from '../kind.js';
@@ -17,6 +18,8 @@ export interface OAuthLoginConfig {
   readonly openBrowser: boolean;
   readonly timeoutMs: number;
   readonly storePath: string | undefined;
+  /** --config / --server the settings came from (the path absolute), so the login command shown finds them too. */
+  readonly configFile: { readonly path: string; readonly server: string | undefined } | undefined;
 }
 
 /** https://www.rfc-editor.org/rfc/rfc8707#section-2: an absolute URI without a fragment; the query is not part of the resource. */
@@ -29,6 +32,11 @@ const clientIdOf = (input: SignerInput) => input.flag('oauth-client-id') ?? inpu
 const hasClientSecret = (input: SignerInput) => (input.env('MCP_OAUTH_CLIENT_SECRET') ?? input.flag('oauth-client-secret-file') ?? input.flag('oauth-private-key-file')) !== undefined;
 const interactiveOf = (input: SignerInput) => input.switchOn('oauth-interactive') || truthy(input.env('MCP_OAUTH_INTERACTIVE'));
 const metadataUrlOf = (input: SignerInput) => input.flag('oauth-client-metadata-url') ?? input.env('MCP_OAUTH_CLIENT_METADATA_URL');
+
+function configFileOf(input: SignerInput): OAuthLoginConfig['configFile'] {
+  const path = input.flag('config') ?? input.env('MCP_PROXY_CONFIG');
+  return path === undefined ? undefined : { path: resolve(path), server: input.flag('server') ?? input.env('MCP_PROXY_SERVER') };
+}
 
 function storedLoginExists(input: SignerInput): boolean {
   const path = tokenStorePath(input.rawEnv);
@@ -86,6 +94,7 @@ export const oauthLoginKind = defineSignerKind({
       openBrowser: !(input.switchOn('no-browser') || truthy(input.env('MCP_OAUTH_NO_BROWSER'))),
       timeoutMs: (timeoutRaw === undefined ? 300 : Number(timeoutRaw)) * 1000,
       storePath: tokenStorePath(input.rawEnv),
+      configFile: configFileOf(input),
     };
   },
   unused(input, chosen) {
