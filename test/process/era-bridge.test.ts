@@ -294,6 +294,28 @@ describe('--protocol bridge: what reaches the host', () => {
     expect(straight.progress).toHaveLength(3);
     expect(JSON.stringify(bridged)).not.toMatch(/resultType|serverInfo|ttlMs|cacheScope/);
   });
+
+  it('a 2026-07-28 error code the host cannot know comes with an explanation, its code and data kept', async () => {
+    const fake = await startFakeMcp({
+      onRequest: (msg, res) => {
+        if (msg.method === 'server/discover') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result(msg.id, { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } })));
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2027-01-01'] } } }));
+      },
+    });
+    cleanups.push(() => fake.close());
+    const p = spawnRaw({ MCP_ENDPOINT: fake.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    p.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'x', arguments: {} } });
+    for (const id of [1, 2]) {
+      const answer = await p.waitFor((m) => m.id === id);
+      expect(answer.error).toMatchObject({ code: -32022, data: { supported: ['2027-01-01'] } });
+      expect(answer.error.message).toMatch(/^mcp-signing-proxy: the server answered with the MCP 2026-07-28 error UnsupportedProtocolVersion \(-32022\): Unsupported protocol version \(fix: the server no longer speaks 2026-07-28/);
+    }
+    expect(p.lines.filter((l) => JSON.parse(l).id === 1)).toHaveLength(1);
+  });
 });
 
 describe('a server that serves 2025 clients statelessly (the SDK v2 default)', () => {
