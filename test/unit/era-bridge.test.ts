@@ -157,7 +157,7 @@ describe('when the listen stream ends, for a 2025 host', () => {
 
   it('listens again after the transport gave up, after a pause that doubles; the acknowledgement starts it afresh; stop ends the wait', async () => {
     const lines: Array<{ msg: string; pauseMs?: number }> = [];
-    const log = createJsonLogger({ level: 'warn', serializers: { err: serializeError }, redact: { paths: [], censor: '[redacted]' } }, { write: (l) => void lines.push(JSON.parse(l)) });
+    const log = createJsonLogger({ level: 'warn', base: {}, serializers: { err: serializeError }, redact: { paths: [], censor: '[redacted]' } }, { write: (l) => void lines.push(JSON.parse(l)) });
     const opened: string[] = [];
     let listen!: Listen;
     // Lost twice, then acknowledged and lost again, then open for good.
@@ -180,7 +180,7 @@ describe('when the listen stream ends, for a 2025 host', () => {
     listen.start(TOOLS);
     await until(() => opened.length === 4);
     expect(lines.map((l) => l.pauseMs)).toEqual([10, 20, 10]);
-    expect(lines[0].msg).toMatch(/keeps dropping the notification stream; listening again after a pause/);
+    expect(lines[0]?.msg).toMatch(/keeps dropping the notification stream; listening again after a pause/);
     listen.stop();
 
     const stopped = listenEnding([lost()], 50);
