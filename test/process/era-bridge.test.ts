@@ -295,6 +295,26 @@ describe('--protocol bridge: what reaches the host', () => {
     expect(JSON.stringify(bridged)).not.toMatch(/resultType|serverInfo|ttlMs|cacheScope/);
   });
 
+  it('a tool whose output is not an object is listed and called by a 2025 host, its output wrapped as { result }', async () => {
+    const fake = await startFakeMcp({
+      onRequest: (msg, res) => {
+        const values: Record<string, unknown> = {
+          'server/discover': { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' }, resultType: 'complete' },
+          'tools/list': { tools: [{ name: 'names', inputSchema: { type: 'object' }, outputSchema: { type: 'array', items: { type: 'string' } } }], resultType: 'complete', ttlMs: 0, cacheScope: 'private' },
+          'tools/call': { content: [{ type: 'text', text: '["ada","alan"]' }], structuredContent: ['ada', 'alan'], resultType: 'complete' },
+        };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result(msg.id, values[msg.method as string] ?? {})));
+      },
+    });
+    cleanups.push(() => fake.close());
+    const h = await host({ MCP_ENDPOINT: fake.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' });
+    const [tool] = (await h.client.listTools()).tools;
+    expect(tool.outputSchema).toEqual({ type: 'object', properties: { result: { type: 'array', items: { type: 'string' } } }, required: ['result'] });
+    const called = await h.client.callTool({ name: 'names', arguments: {} });
+    expect(called.structuredContent).toEqual({ result: ['ada', 'alan'] });
+    expect(called).not.toHaveProperty('resultType');
+  });
+
   it('a 2026-07-28 error code the host cannot know comes with an explanation, its code and data kept', async () => {
     const fake = await startFakeMcp({
       onRequest: (msg, res) => {

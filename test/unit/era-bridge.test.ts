@@ -12,7 +12,7 @@ import { createLogger, serializeError } from '../../src/logging/logger.js';
 import { parseRemote } from '../../src/transport/remote-transport.js';
 import { HostProfile } from '../../src/transport/era-bridge/host-profile.js';
 import { initializeAnswer, modernDiscoverResult } from '../../src/transport/era-bridge/initialize-answer.js';
-import { forLegacyHost } from '../../src/transport/era-bridge/legacy-result.js';
+import { LegacyResults } from '../../src/transport/era-bridge/legacy-result.js';
 import { Listen } from '../../src/transport/era-bridge/listen.js';
 import { modernRequest } from '../../src/transport/era-bridge/modern-request.js';
 
@@ -192,6 +192,8 @@ describe('when the listen stream ends, for a 2025 host', () => {
 });
 
 describe('a 2026-07-28 response, for a 2025 host', () => {
+  const legacy = new LegacyResults();
+  const forLegacyHost = (m: ReturnType<typeof parseRemote>, method: string, tool?: string) => legacy.shape(m, method, tool);
   const msg = (v: object) => parseRemote(JSON.stringify({ jsonrpc: '2.0', id: 3, ...v }));
   const SERVER_INFO = { 'io.modelcontextprotocol/serverInfo': { name: 's', version: '1' } };
 
@@ -209,6 +211,28 @@ describe('a 2026-07-28 response, for a 2025 host', () => {
     expect(forLegacyHost(plain, 'tools/call')).toBe(plain);
     const other = msg({ error: { code: -32602, message: 'Resource not found' } });
     expect(forLegacyHost(other, 'resources/read')).toBe(other);
+  });
+
+  it('wraps a tool output that is not an object, and its schema, as { result }, as 2025-11-25 needs', () => {
+    const legacy2 = new LegacyResults();
+    const arraySchema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', items: { $ref: '#/$defs/item' }, $defs: { item: { type: 'string', default: { $ref: '#/keep' } } } };
+    const anyOf = { anyOf: [{ type: 'object', properties: { a: { type: 'string' } } }, { type: 'null' }] };
+    const list = legacy2.shape(msg({ result: { tools: [{ name: 'arr', outputSchema: arraySchema }, { name: 'either', outputSchema: anyOf }, { name: 'obj', outputSchema: { type: 'object' } }, { name: 'none' }] } }), 'tools/list');
+    const tools = JSON.parse(list.bytes.toString()).result.tools;
+    expect(tools[0].outputSchema).toEqual({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { result: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', items: { $ref: '#/properties/result/$defs/item' }, $defs: { item: { type: 'string', default: { $ref: '#/keep' } } } } },
+      required: ['result'],
+    });
+    expect(tools[1].outputSchema).toEqual({ type: 'object', properties: { result: anyOf }, required: ['result'] });
+    expect(tools.slice(2)).toEqual([{ name: 'obj', outputSchema: { type: 'object' } }, { name: 'none' }]);
+    const call = (tool: string, structuredContent: unknown) => JSON.parse(legacy2.shape(msg({ result: { content: [], structuredContent } }), 'tools/call', tool).bytes.toString()).result.structuredContent;
+    expect(call('arr', ['a'])).toEqual({ result: ['a'] });
+    // The schema of `either` was wrapped: an object output of it is wrapped too.
+    expect(call('either', { a: 'x' })).toEqual({ result: { a: 'x' } });
+    expect(call('obj', { a: 'x' })).toEqual({ a: 'x' });
+    expect(call('unlisted', 7)).toEqual({ result: 7 });
   });
 
   it('explains the revision’s own error codes, keeping code and data', () => {

@@ -5,7 +5,7 @@ import { messageValue, parseRemote, type Deliver, type RemoteMessage, type Remot
 import { HostProfile } from './host-profile.js';
 import { initializeAnswer, modernDiscoverResult, type DiscoverResult } from './initialize-answer.js';
 import { InputRounds, MissingCapabilityError } from './input-rounds.js';
-import { forLegacyHost } from './legacy-result.js';
+import { LegacyResults } from './legacy-result.js';
 import { isOwnListenId, Listen } from './listen.js';
 import { modernRequest, ownRequest, type RetryInput } from './modern-request.js';
 import { isModernMessage, LEGACY_VERSIONS, MODERN_VERSION, UNSUPPORTED_PROTOCOL_VERSION } from './protocol.js';
@@ -66,6 +66,7 @@ export class EraBridgeTransport implements RemoteTransport {
   readonly #upstream = new Map<string, { message?: RemoteMessage }>();
   /** The method of each bridged host request relayed as it arrives, by id: its response is shaped for the host. */
   readonly #relayed = new Map<string, string>();
+  readonly #legacy = new LegacyResults();
   readonly #listen: Listen;
   #deliver: Deliver = () => Promise.reject(new ProxyError('ESP_NOT_READY', 'the proxy is not connected'));
   #rounds: InputRounds | undefined;
@@ -101,7 +102,7 @@ export class EraBridgeTransport implements RemoteTransport {
       }
       // A late response to the proxy's own listen (its stream was closed a moment before) is no answer to the host.
       if (isOwnListenId(m.info.id)) return;
-      if (this.#era === 'bridge') return this.#deliver(forLegacyHost(m, this.#relayed.get(idKey(m.info.id))));
+      if (this.#era === 'bridge') return this.#deliver(this.#legacy.shape(m, this.#relayed.get(idKey(m.info.id))));
     }
     if (this.#era === 'bridge' && m.info?.kind === 'notification') {
       const out = this.#listen.relayable(m);
@@ -295,7 +296,7 @@ export class EraBridgeTransport implements RemoteTransport {
         throw err;
       }
       const value = reply.bytes.includes('"input_required"') ? (messageValue(reply) as { id?: unknown; result?: Json }) : undefined;
-      if (value?.result?.resultType !== 'input_required') return this.#answer(forLegacyHost(round === 0 ? reply : withId(reply, hostId), info.method));
+      if (value?.result?.resultType !== 'input_required') return this.#answer(this.#legacy.shape(round === 0 ? reply : withId(reply, hostId), info.method, info.name));
       if (round === MAX_INPUT_ROUNDS) break;
       const inputRequests = (value.result.inputRequests ?? {}) as Json;
       try {
