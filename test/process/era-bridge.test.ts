@@ -309,7 +309,7 @@ describe('--protocol bridge: what reaches the host', () => {
     cleanups.push(() => fake.close());
     const h = await host({ MCP_ENDPOINT: fake.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' });
     const [tool] = (await h.client.listTools()).tools;
-    expect(tool.outputSchema).toEqual({ type: 'object', properties: { result: { type: 'array', items: { type: 'string' } } }, required: ['result'] });
+    expect(tool?.outputSchema).toEqual({ type: 'object', properties: { result: { type: 'array', items: { type: 'string' } } }, required: ['result'] });
     const called = await h.client.callTool({ name: 'names', arguments: {} });
     expect(called.structuredContent).toEqual({ result: ['ada', 'alan'] });
     expect(called).not.toHaveProperty('resultType');
