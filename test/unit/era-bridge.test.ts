@@ -206,6 +206,20 @@ describe('a 2026-07-28 response, for a 2025 host', () => {
     expect(JSON.parse(call.bytes.toString()).result).toEqual({ content: [], ttlMs: 5, _meta: { trace: 'x' } });
   });
 
+  it('edits only the members it must, whatever the spacing, escapes and nesting of the rest', () => {
+    const text = 'a "quoted" } ] { [ \\ \u00e9 ' + 'x'.repeat(10_000);
+    const raw = `{ "jsonrpc" : "2.0" ,\t"id": "r\\"1",\r\n "result" : { "content" : [ { "type": "text", "text": ${JSON.stringify(text)} } ], "isError": false, "n": -1.5e3, "z": null,\n "resultType" : "complete", "_meta": { "io.modelcontextprotocol/serverInfo": { "name": "s" }, "k": [1, {"a": "}"}] } , "structuredContent" : "done" } }`;
+    const shaped = legacy.shape(parseRemote(raw), 'tools/call', 't');
+    expect(JSON.parse(shaped.bytes.toString())).toEqual({
+      jsonrpc: '2.0',
+      id: 'r"1',
+      result: { content: [{ type: 'text', text }], isError: false, n: -1500, z: null, _meta: { k: [1, { a: '}' }] }, structuredContent: { result: 'done' } },
+    });
+    expect(shaped.info).toMatchObject({ kind: 'response', id: 'r"1' });
+    // The untouched members are the same bytes.
+    expect(shaped.bytes.includes(JSON.stringify(text))).toBe(true);
+  });
+
   it('relays a response without those fields byte for byte', () => {
     const plain = parseRemote('{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"a  b"}]}}');
     expect(forLegacyHost(plain, 'tools/call')).toBe(plain);

@@ -1,4 +1,5 @@
 import { parseRemote, type RemoteMessage } from '../remote-transport.js';
+import { members, rebuild, valueBytes, type Member } from './json-members.js';
 import { wrapOutputSchema } from './output-schema.js';
 import { MODERN_VERSION, SERVER_INFO_KEY, UNSUPPORTED_PROTOCOL_VERSION } from './protocol.js';
 
@@ -29,7 +30,8 @@ const MARKERS = ['"resultType"', SERVER_INFO_KEY, '"ttlMs"', '"cacheScope"', '-3
  * wrapped as `{ result: … }`, its schema too, since 2025-11-25 allows only object outputs
  * (2026-07-28 changelog, minor change 10); and with the revision's own error codes explained
  * in the message (code and data kept). Anything else, and any response without them, is
- * relayed byte for byte.
+ * relayed byte for byte: only the members edited are decoded (json-members.ts), so a result
+ * of many megabytes costs a scan, not a parse and a re-serialisation.
  */
 export class LegacyResults {
   /** Tools whose output schema the host got wrapped: their structured results are wrapped too. */
@@ -38,22 +40,45 @@ export class LegacyResults {
   /** `method` and `tool` are the request's, when known. */
   shape(msg: RemoteMessage, method: string | undefined, tool?: string): RemoteMessage {
     if (!MARKERS.some((m) => msg.bytes.includes(m))) return msg;
-    const value = JSON.parse(msg.bytes.toString('utf8')) as { result?: unknown; error?: unknown };
-    let changed = false;
-    if (isObject(value.result)) {
-      changed = stripResult(value.result, method);
-      if (method === 'tools/list') changed = this.#wrapSchemas(value.result) || changed;
-      if (method === 'tools/call') changed = this.#wrapOutput(value.result, tool) || changed;
-    } else if (isObject(value.error)) {
-      changed = explainError(value.error);
+    const b = msg.bytes;
+    const top = members(b, 0);
+    const result = top.find((m) => m.key === 'result');
+    if (result === undefined || b[result.valueStart] !== LBRACE) return top.some((m) => m.key === 'error') ? explained(msg) : msg;
+    // Only small members are decoded; the rest, a large content included, is copied as bytes.
+    const inner = members(b, result.valueStart);
+    const replace = new Map<Member, Buffer | undefined>();
+    for (const m of inner) {
+      const value = this.#member(m.key, valueBytes(b, m), method, tool);
+      if (value !== KEEP) replace.set(m, value);
     }
-    return changed ? parseRemote(JSON.stringify(value)) : msg;
+    if (replace.size === 0) return msg;
+    return { bytes: Buffer.concat([b.subarray(0, result.valueStart), rebuild(b, inner, replace), b.subarray(result.end)]), info: msg.info };
   }
 
-  #wrapSchemas(result: Json): boolean {
-    if (!Array.isArray(result.tools)) return false;
+  /** A result member's new value bytes, undefined to drop it, or KEEP. */
+  #member(key: string, value: Buffer, method: string | undefined, tool: string | undefined): Buffer | undefined | typeof KEEP {
+    if (key === 'resultType') return undefined;
+    if ((key === 'ttlMs' || key === 'cacheScope') && method !== undefined && CACHEABLE.has(method)) return undefined;
+    if (key === '_meta' && value.includes(SERVER_INFO_KEY)) {
+      const meta = JSON.parse(value.toString('utf8')) as unknown;
+      if (!isObject(meta) || !(SERVER_INFO_KEY in meta)) return KEEP;
+      delete meta[SERVER_INFO_KEY];
+      return Object.keys(meta).length === 0 ? undefined : Buffer.from(JSON.stringify(meta));
+    }
+    if (key === 'structuredContent' && method === 'tools/call') {
+      const wrap = value[0] !== LBRACE || (tool !== undefined && this.#wrapped.has(tool));
+      return wrap ? Buffer.concat([Buffer.from('{"result":'), value, Buffer.from('}')]) : KEEP;
+    }
+    if (key === 'tools' && method === 'tools/list' && value.includes('"outputSchema"')) {
+      const tools = JSON.parse(value.toString('utf8')) as unknown;
+      return Array.isArray(tools) && this.#wrapSchemas(tools) ? Buffer.from(JSON.stringify(tools)) : KEEP;
+    }
+    return KEEP;
+  }
+
+  #wrapSchemas(tools: unknown[]): boolean {
     let changed = false;
-    for (const tool of result.tools as unknown[]) {
+    for (const tool of tools) {
       if (!isObject(tool) || typeof tool.name !== 'string') continue;
       if (!isObject(tool.outputSchema) || tool.outputSchema.type === 'object') {
         this.#wrapped.delete(tool.name);
@@ -65,44 +90,22 @@ export class LegacyResults {
     }
     return changed;
   }
-
-  #wrapOutput(result: Json, tool: string | undefined): boolean {
-    if (!('structuredContent' in result)) return false;
-    const sc = result.structuredContent;
-    if (isObject(sc) && !(tool !== undefined && this.#wrapped.has(tool))) return false;
-    result.structuredContent = { result: sc };
-    return true;
-  }
 }
+
+const KEEP = Symbol('keep');
+const LBRACE = 0x7b;
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function stripResult(result: Json, method: string | undefined): boolean {
-  let changed = false;
-  const drop = (obj: Json, key: string) => {
-    if (!(key in obj)) return;
-    delete obj[key];
-    changed = true;
-  };
-  drop(result, 'resultType');
-  if (method !== undefined && CACHEABLE.has(method)) {
-    drop(result, 'ttlMs');
-    drop(result, 'cacheScope');
-  }
-  const meta = result._meta;
-  if (isObject(meta)) {
-    drop(meta, SERVER_INFO_KEY);
-    if (Object.keys(meta).length === 0) delete result._meta;
-  }
-  return changed;
-}
-
-function explainError(error: Json): boolean {
-  const known = typeof error.code === 'number' ? MODERN_ERRORS[error.code] : undefined;
-  if (known === undefined) return false;
+/** An error response whose code only 2026-07-28 defines, with a message that says what it means. */
+function explained(msg: RemoteMessage): RemoteMessage {
+  const value = JSON.parse(msg.bytes.toString('utf8')) as { error?: unknown };
+  const error = value.error;
+  const known = isObject(error) && typeof error.code === 'number' ? MODERN_ERRORS[error.code] : undefined;
+  if (!isObject(error) || known === undefined) return msg;
   const said = typeof error.message === 'string' ? error.message.slice(0, 500) : 'no message';
   error.message = `mcp-signing-proxy: the server answered with the MCP ${MODERN_VERSION} error ${known.name} (${String(error.code)}): ${said} (fix: ${known.fix})`;
-  return true;
+  return parseRemote(JSON.stringify(value));
 }
