@@ -100,9 +100,11 @@ export class EraBridgeTransport implements RemoteTransport {
         waiter.message ??= m;
         return;
       }
-      // A late response to the proxy's own listen (its stream was closed a moment before) is no answer to the host.
-      if (isOwnListenId(m.info.id)) return;
-      if (this.#era === 'bridge') return this.#deliver(this.#legacy.shape(m, this.#relayed.get(idKey(m.info.id))));
+      if (this.#era === 'bridge') {
+        // A late response to the proxy's own listen (its stream was closed a moment before) is no answer to the host.
+        if (isOwnListenId(m.info.id)) return;
+        return this.#deliver(this.#legacy.shape(m, this.#relayed.get(idKey(m.info.id))));
+      }
     }
     if (this.#era === 'bridge' && m.info?.kind === 'notification') {
       const out = this.#listen.relayable(m);
