@@ -183,10 +183,13 @@ describe('when the listen stream ends, for a 2025 host', () => {
     expect(lines[0]?.msg).toMatch(/keeps dropping the notification stream; listening again after a pause/);
     listen.stop();
 
-    const stopped = listenEnding([lost()], 50);
+    // Stopped during the pause: nothing is sent again.
+    const stopped = listenEnding([lost()], 100);
     stopped.listen.start(TOOLS);
+    await until(() => stopped.opened.length === 1);
+    await new Promise((r) => setTimeout(r, 20));
     stopped.listen.stop();
-    await new Promise((r) => setTimeout(r, 120));
+    await new Promise((r) => setTimeout(r, 200));
     expect(stopped.opened).toEqual(['mcp-signing-proxy-listen-1']);
   });
 });
