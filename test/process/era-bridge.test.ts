@@ -7,6 +7,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { result, startFakeMcp } from '../helpers/catalogue-upstream.js';
@@ -244,6 +245,96 @@ describe('--protocol bridge: cancellation and subscriptions', () => {
     clearInterval(publish);
     expect(p.lines.some((l) => l.includes('subscriptions/acknowledged') || l.includes('subscriptionId'))).toBe(false);
     expect(s.bodies.some((b) => b.method === 'ping' || b.method === 'resources/subscribe')).toBe(false);
+  });
+});
+
+describe('--protocol bridge: what reaches the host', () => {
+  it('a dropped listen stream is sent again once, by the transport alone, and list changes still arrive; shutdown does not wait for it', async () => {
+    const s = await server();
+    const p = spawnRaw({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge', MCP_LOG_LEVEL: 'debug' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    const listens = () => s.bodies.filter((b) => b.method === 'subscriptions/listen');
+    await until(() => s.openListens() === 1, 'the listen stream');
+    s.dropListens();
+    await until(() => listens().length === 2 && s.openListens() === 1, 'the listen sent again');
+    // The same request, bytes and id: the transport re-issued it, the bridge did not make a new one.
+    expect(listens()[1]).toEqual(listens()[0]);
+    // The server registers the stream a moment after its POST arrives: touch until the change arrives.
+    const changed = p.waitFor((m) => m.method === 'notifications/tools/list_changed');
+    let n = 10;
+    const touch = setInterval(() => p.send({ jsonrpc: '2.0', id: n++, method: 'tools/call', params: { name: 'touch', arguments: {} } }), 200);
+    cleanups.push(() => clearInterval(touch));
+    expect(await changed).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed', params: {} });
+    clearInterval(touch);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(listens()).toHaveLength(2);
+    // Nothing of the proxy's own listen reaches stdout.
+    expect(p.lines.filter((l) => l.includes('mcp-signing-proxy-listen-') || l.includes('subscriptions/'))).toEqual([]);
+    p.child.stdin.end();
+    expect((await p.exited).code).toBe(0);
+  });
+
+  it('a tools/call with progress and tools/list give the host exactly what it gets from the server directly (no 2026-07-28-only fields)', async () => {
+    const s = await server();
+    const direct = new Client({ name: 'test-host', version: '1.0.0' }, { capabilities: {} });
+    await direct.connect(new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } }));
+    cleanups.push(() => direct.close());
+    const h = await host({ MCP_ENDPOINT: s.url, MCP_BEARER_TOKEN: TOKEN }, ['--protocol', 'bridge']);
+    const run = async (client: Client) => {
+      const progress: unknown[] = [];
+      const counted = await client.callTool({ name: 'count', arguments: {} }, undefined, { onprogress: (p) => void progress.push(p) });
+      return { counted, progress, tools: await client.listTools() };
+    };
+    const straight = await run(direct);
+    const bridged = await run(h.client);
+    expect(bridged).toEqual(straight);
+    expect(straight.progress).toHaveLength(3);
+    expect(JSON.stringify(bridged)).not.toMatch(/resultType|serverInfo|ttlMs|cacheScope/);
+  });
+
+  it('a tool whose output is not an object is listed and called by a 2025 host, its output wrapped as { result }', async () => {
+    const fake = await startFakeMcp({
+      onRequest: (msg, res) => {
+        const values: Record<string, unknown> = {
+          'server/discover': { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' }, resultType: 'complete' },
+          'tools/list': { tools: [{ name: 'names', inputSchema: { type: 'object' }, outputSchema: { type: 'array', items: { type: 'string' } } }], resultType: 'complete', ttlMs: 0, cacheScope: 'private' },
+          'tools/call': { content: [{ type: 'text', text: '["ada","alan"]' }], structuredContent: ['ada', 'alan'], resultType: 'complete' },
+        };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result(msg.id, values[msg.method as string] ?? {})));
+      },
+    });
+    cleanups.push(() => fake.close());
+    const h = await host({ MCP_ENDPOINT: fake.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' });
+    const [tool] = (await h.client.listTools()).tools;
+    expect(tool?.outputSchema).toEqual({ type: 'object', properties: { result: { type: 'array', items: { type: 'string' } } }, required: ['result'] });
+    const called = await h.client.callTool({ name: 'names', arguments: {} });
+    expect(called.structuredContent).toEqual({ result: ['ada', 'alan'] });
+    expect(called).not.toHaveProperty('resultType');
+  });
+
+  it('a 2026-07-28 error code the host cannot know comes with an explanation, its code and data kept', async () => {
+    const fake = await startFakeMcp({
+      onRequest: (msg, res) => {
+        if (msg.method === 'server/discover') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result(msg.id, { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } })));
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2027-01-01'] } } }));
+      },
+    });
+    cleanups.push(() => fake.close());
+    const p = spawnRaw({ MCP_ENDPOINT: fake.url, MCP_BEARER_TOKEN: TOKEN, MCP_PROTOCOL: 'bridge' });
+    cleanups.push(() => void p.child.kill('SIGKILL'));
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    p.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'x', arguments: {} } });
+    for (const id of [1, 2]) {
+      const answer = await p.waitFor((m) => m.id === id);
+      expect(answer.error).toMatchObject({ code: -32022, data: { supported: ['2027-01-01'] } });
+      expect(answer.error.message).toMatch(/^mcp-signing-proxy: the server answered with the MCP 2026-07-28 error UnsupportedProtocolVersion \(-32022\): Unsupported protocol version \(fix: the server no longer speaks 2026-07-28/);
+    }
+    expect(p.lines.filter((l) => JSON.parse(l).id === 1)).toHaveLength(1);
   });
 });
 

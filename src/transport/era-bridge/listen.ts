@@ -1,3 +1,4 @@
+import { ProxyError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import { sleep } from '../abortable-sleep.js';
 import { parseRemote, type RemoteMessage } from '../remote-transport.js';
@@ -5,32 +6,58 @@ import { SUBSCRIPTION_ID_KEY } from './protocol.js';
 
 type Json = Record<string, unknown>;
 
-/** Sends one listen request and resolves when its stream ends (graceful, dropped or aborted). */
-export type OpenStream = (id: string, notifications: Json, signal: AbortSignal) => Promise<void>;
+/**
+ * Sends one listen request through the transport, which holds it open and sends it again
+ * after a dropped stream (streamable-http/listen.ts). Resolves with the server's response
+ * to it (a graceful end, or a refusal as a JSON-RPC error), or undefined when the server tore
+ * it down with `notifications/cancelled`; rejects when the transport gave up on it
+ * (`ESP_LISTEN_LOST`) or the request failed.
+ */
+export type OpenStream = (id: string, notifications: Json, signal: AbortSignal) => Promise<unknown>;
 
-const RETRY_FIRST_MS = 1000;
-const RETRY_MAX_MS = 30_000;
+/** The ids of the proxy's own listen requests: neither their responses nor their teardown are the host's. */
+export const LISTEN_ID_PREFIX = 'mcp-signing-proxy-listen-';
+
+export interface ListenOptions {
+  /** The pause before listening again after the transport gave up; it doubles per loss, up to 15 min. */
+  lostPauseMs?: number;
+}
+
+const LOST_PAUSE_MS = 60_000;
+const LOST_PAUSE_MAX_MS = 15 * 60_000;
+
+/** Whether a response id is that of one of the proxy's own listen requests. */
+export function isOwnListenId(id: unknown): boolean {
+  return typeof id === 'string' && id.startsWith(LISTEN_ID_PREFIX);
+}
 
 /**
  * The host's notifications, 2026-07-28 style: one `subscriptions/listen` stream
  * (https://modelcontextprotocol.io/specification/2026-07-28/basic/patterns/subscriptions)
  * asking for the list changes the server's capabilities offer and for the resources the
  * host subscribed to. A change of that set re-issues the listen (the filter is fixed per
- * stream); a stream that ends while it is wanted is re-issued with backoff, since the server
- * keeps no subscription state.
+ * stream). A dropped stream is the transport's to send again; this class listens anew only
+ * when the transport gave up on it, after a long pause: a 2025 host cannot ask for it again,
+ * and a gateway or server that dropped it several times in a row may recover. A server that ends
+ * the subscription gracefully, or refuses it, is taken at its word until the set changes,
+ * as a 2026-07-28 client does (the spec's "Graceful Closure").
  */
 export class Listen {
   readonly #uris = new Set<string>();
   readonly #life = new AbortController();
+  readonly #lostPauseMs: number;
   #lists: Json = {};
   #current: { id: string; abort: AbortController } | undefined;
   #seq = 0;
-  #failures = 0;
+  #losses = 0;
 
   constructor(
     private readonly open: OpenStream,
     private readonly log: Logger,
-  ) {}
+    opts: ListenOptions = {},
+  ) {
+    this.#lostPauseMs = opts.lostPauseMs ?? LOST_PAUSE_MS;
+  }
 
   /** Starts listening for what the server's capabilities say it can notify. */
   start(serverCapabilities: Json): void {
@@ -67,10 +94,10 @@ export class Listen {
     const value = JSON.parse(msg.bytes.toString('utf8')) as { method?: string; params?: Json };
     const params = value.params ?? {};
     if (value.method === 'notifications/subscriptions/acknowledged') {
-      this.#failures = 0;
+      this.#losses = 0;
       return undefined;
     }
-    if (value.method === 'notifications/cancelled') return String(params.requestId).startsWith('mcp-signing-proxy-listen-') ? undefined : msg;
+    if (value.method === 'notifications/cancelled') return isOwnListenId(params.requestId) ? undefined : msg;
     const meta = { ...(params._meta as Json | undefined) };
     delete meta[SUBSCRIPTION_ID_KEY];
     value.params = { ...params, _meta: meta };
@@ -89,22 +116,31 @@ export class Listen {
     this.#current = undefined;
     const filter = this.#filter();
     if (filter === undefined || this.#life.signal.aborted) return;
-    const current = { id: `mcp-signing-proxy-listen-${++this.#seq}`, abort: new AbortController() };
+    const current = { id: `${LISTEN_ID_PREFIX}${++this.#seq}`, abort: new AbortController() };
     this.#current = current;
     void this.#run(current, filter);
   }
 
   async #run(current: { id: string; abort: AbortController }, filter: Json): Promise<void> {
     const signal = AbortSignal.any([current.abort.signal, this.#life.signal]);
+    let response: unknown;
     try {
-      await this.open(current.id, filter, signal);
-      if (!signal.aborted) this.log.info({ id: current.id }, 'the server ended the notification stream; listening again');
+      response = await this.open(current.id, filter, signal);
     } catch (err) {
-      if (!signal.aborted) this.log.warn({ err, id: current.id }, 'the notification stream failed; listening again');
+      if (signal.aborted) return;
+      if (!(err instanceof ProxyError && err.code === 'ESP_LISTEN_LOST')) {
+        this.log.warn({ err, id: current.id }, 'the notification stream failed; list changes and resource updates stop until the client subscribes or unsubscribes');
+        return;
+      }
+      const pauseMs = Math.min(LOST_PAUSE_MAX_MS, this.#lostPauseMs * 2 ** this.#losses++);
+      this.log.warn({ err, id: current.id, pauseMs }, 'the server keeps dropping the notification stream; listening again after a pause');
+      await sleep(pauseMs, signal);
+      if (!signal.aborted && this.#current === current) this.#reissue();
+      return;
     }
-    if (signal.aborted || this.#current !== current) return;
-    const wait = Math.min(RETRY_FIRST_MS * 2 ** this.#failures++, RETRY_MAX_MS);
-    await sleep(wait, signal);
-    if (!signal.aborted && this.#current === current) this.#reissue();
+    if (signal.aborted) return;
+    const error = (response as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    if (error !== undefined) this.log.warn({ id: current.id, code: error.code, message: error.message }, 'the server refused the notification stream; list changes and resource updates stop until the client subscribes or unsubscribes');
+    else this.log.info({ id: current.id }, 'the server ended the notification stream; the proxy listens again when the client subscribes or unsubscribes');
   }
 }

@@ -5,7 +5,8 @@ import { messageValue, parseRemote, type Deliver, type RemoteMessage, type Remot
 import { HostProfile } from './host-profile.js';
 import { initializeAnswer, modernDiscoverResult, type DiscoverResult } from './initialize-answer.js';
 import { InputRounds, MissingCapabilityError } from './input-rounds.js';
-import { Listen } from './listen.js';
+import { LegacyResults } from './legacy-result.js';
+import { isOwnListenId, Listen } from './listen.js';
 import { modernRequest, ownRequest, type RetryInput } from './modern-request.js';
 import { isModernMessage, LEGACY_VERSIONS, MODERN_VERSION, UNSUPPORTED_PROTOCOL_VERSION } from './protocol.js';
 
@@ -63,6 +64,9 @@ export class EraBridgeTransport implements RemoteTransport {
   readonly #log: Logger;
   /** Responses to the requests sent upstream on the host's behalf, by their upstream id. */
   readonly #upstream = new Map<string, { message?: RemoteMessage }>();
+  /** The method of each bridged host request relayed as it arrives, by id: its response is shaped for the host. */
+  readonly #relayed = new Map<string, string>();
+  readonly #legacy = new LegacyResults();
   readonly #listen: Listen;
   #deliver: Deliver = () => Promise.reject(new ProxyError('ESP_NOT_READY', 'the proxy is not connected'));
   #rounds: InputRounds | undefined;
@@ -95,6 +99,11 @@ export class EraBridgeTransport implements RemoteTransport {
       if (waiter !== undefined) {
         waiter.message ??= m;
         return;
+      }
+      if (this.#era === 'bridge') {
+        // A late response to the proxy's own listen (its stream was closed a moment before) is no answer to the host.
+        if (isOwnListenId(m.info.id)) return;
+        return this.#deliver(this.#legacy.shape(m, this.#relayed.get(idKey(m.info.id))));
       }
     }
     if (this.#era === 'bridge' && m.info?.kind === 'notification') {
@@ -192,6 +201,15 @@ export class EraBridgeTransport implements RemoteTransport {
    * 4xx body is the response (the transport delivers it before it throws).
    */
   async #exchange(body: Uint8Array, info: ClientMessageInfo, signal?: AbortSignal): Promise<RemoteMessage> {
+    const message = await this.#held(body, info, signal);
+    if (message === undefined) {
+      throw new ProtocolError('ESP_NO_RESPONSE', `the server ended its reply to ${info.method} without a response`, { hint: 'check the server logs' });
+    }
+    return message;
+  }
+
+  /** One request upstream; its response, if the server sent one, is held back from the host. */
+  async #held(body: Uint8Array, info: ClientMessageInfo, signal?: AbortSignal): Promise<RemoteMessage | undefined> {
     const key = idKey(info.id as JsonRpcId);
     const waiter: { message?: RemoteMessage } = {};
     this.#upstream.set(key, waiter);
@@ -201,9 +219,6 @@ export class EraBridgeTransport implements RemoteTransport {
       if (waiter.message === undefined) throw err;
     } finally {
       if (this.#upstream.get(key) === waiter) this.#upstream.delete(key);
-    }
-    if (waiter.message === undefined) {
-      throw new ProtocolError('ESP_NO_RESPONSE', `the server ended its reply to ${info.method} without a response`, { hint: 'check the server logs' });
     }
     return waiter.message;
   }
@@ -264,7 +279,13 @@ export class EraBridgeTransport implements RemoteTransport {
     const hostId = info.id as JsonRpcId;
     if (!MULTI_ROUND.has(info.method ?? '')) {
       const req = modernRequest(message, hostId, host);
-      return this.#inner.send(req.body, req.info, isAnswered, signal);
+      const key = idKey(hostId);
+      this.#relayed.set(key, info.method as string);
+      try {
+        return await this.#inner.send(req.body, req.info, isAnswered, signal);
+      } finally {
+        this.#relayed.delete(key);
+      }
     }
     let retry: RetryInput | undefined;
     for (let round = 0; round <= MAX_INPUT_ROUNDS; round++) {
@@ -277,7 +298,7 @@ export class EraBridgeTransport implements RemoteTransport {
         throw err;
       }
       const value = reply.bytes.includes('"input_required"') ? (messageValue(reply) as { id?: unknown; result?: Json }) : undefined;
-      if (value?.result?.resultType !== 'input_required') return this.#answer(round === 0 ? reply : withId(reply, hostId));
+      if (value?.result?.resultType !== 'input_required') return this.#answer(this.#legacy.shape(round === 0 ? reply : withId(reply, hostId), info.method, info.name));
       if (round === MAX_INPUT_ROUNDS) break;
       const inputRequests = (value.result.inputRequests ?? {}) as Json;
       try {
@@ -304,12 +325,17 @@ export class EraBridgeTransport implements RemoteTransport {
     this.#inner.close();
   }
 
-  /** The listen request on the inner transport; resolves when its stream is over. */
-  async #listenStream(id: string, notifications: Json, signal: AbortSignal): Promise<void> {
+  /**
+   * The listen request on the inner transport, which re-issues it after a dropped stream;
+   * resolves with the server's response to it, or undefined when the server tore it down
+   * or the bridge closed it.
+   */
+  async #listenStream(id: string, notifications: Json, signal: AbortSignal): Promise<unknown> {
     const req = ownRequest(id, 'subscriptions/listen', this.#host as HostProfile, { notifications });
-    await this.#exchange(req.body, req.info, signal).catch((err: unknown) => {
+    const reply = await this.#held(req.body, req.info, signal).catch((err: unknown) => {
       if (!signal.aborted) throw err;
     });
+    return reply === undefined ? undefined : messageValue(reply);
   }
 }
 
