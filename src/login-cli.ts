@@ -22,7 +22,7 @@ function loginConfig(config: Config): OAuthLoginConfig & { storePath: string } {
 }
 
 function describe(l: StoredLogin): string {
-  return `${l.resource} at ${safeUrl(new URL(l.issuer))} (client ${l.registration === 'pre-registered' ? l.clientId : `${l.registration} registration`})`;
+  return `${safeUrl(new URL(l.resource))} at ${safeUrl(new URL(l.issuer))} (client ${l.registration === 'pre-registered' ? l.clientId : `${l.registration} registration`})`;
 }
 
 const warnUnlocked = () => process.stderr.write('mcp-signing-proxy: the OAuth token store is locked by another process; going on without the lock\n');

@@ -4,7 +4,7 @@
  * printed authorization URL with fetch and delivers the redirect to the loopback listener),
  * then the proxy under a "host" using, refreshing and losing the stored login, and `logout`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +24,10 @@ interface Setup {
   store: string;
 }
 
-async function setup(asOpts: Partial<AuthorizationServerOptions> = {}): Promise<Setup> {
+async function setup(asOpts: Partial<AuthorizationServerOptions> = {}, mcpPath = '/mcp'): Promise<Setup> {
   const as = await startAuthorizationServer({ clients: [{ id: 'cli-public', public: true }], ...asOpts });
   cleanups.push(() => as.close());
-  const mcp = await startMcpServer({ wrap: protectResource(as), jsonResponse: true });
+  const mcp = await startMcpServer({ wrap: protectResource(as, { mcpPath }), jsonResponse: true, path: mcpPath });
   cleanups.push(() => mcp.close());
   const config = mkdtempSync(join(tmpdir(), 'msp-xdg-'));
   return { as, mcp, config, store: join(config, 'mcp-signing-proxy', 'oauth-tokens.json') };
@@ -321,5 +321,37 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect((await p.waitFor((m) => m.id === 0)).result?.serverInfo?.name).toBe('test-remote');
     expect(stored(s)).toHaveLength(1);
     expect(p.lines.join('\n')).not.toContain('open this URL');
+  });
+
+  it('a secret in the endpoint path is masked wherever the login resource is printed (login, logout, proxy error, start log, --check)', async () => {
+    const secret = 'a8f3k2j4h5g6f7d8s9a0q1w2e3r4t5y6';
+    const s = await setup({}, `/mcp/${secret}`);
+    const run = login(s, ['--no-browser', '--debug']);
+    const authorizationUrl = await run.url;
+    await browse(authorizationUrl);
+    const l = await run.done;
+    expect(l.code, l.stderr).toBe(0);
+    expect(stored(s)[0]?.resource).toBe(s.mcp.url);
+    // The authorization URL is for the person's browser and must carry the resource (RFC 8707).
+    const printed = [l.stdout, l.stderr.split(authorizationUrl).join('')];
+
+    const check = spawnRaw({ MCP_ENDPOINT: s.mcp.url, XDG_CONFIG_HOME: s.config }, ['--check', '--signer', 'oauth-login']);
+    cleanups.push(() => void check.child.kill('SIGKILL'));
+    await check.exited;
+    printed.push(check.lines.join('\n'), check.stderr());
+
+    const out = spawnSync(process.execPath, [BIN, 'logout', s.mcp.url], { env: hermeticEnv({ XDG_CONFIG_HOME: s.config }), encoding: 'utf8' });
+    expect(out.stdout).toMatch(/removed the stored login/);
+    printed.push(out.stdout, out.stderr);
+
+    const p = proxy(s, {}, ['--signer', 'oauth-login']);
+    p.send(INIT);
+    const err = await p.waitFor((m) => m.id === 0);
+    expect(err.error?.message).toMatch(/no OAuth login is stored for http:\/\/127\.0\.0\.1:\d+\/mcp\/…/);
+    p.child.stdin.end();
+    await p.exited;
+    printed.push(p.lines.join('\n'), p.stderr());
+    expect(p.stderr()).toContain('/mcp/…');
+    for (const text of printed) expect(text).not.toContain(secret);
   });
 });
