@@ -69,6 +69,8 @@ export interface AuthorizationServerOptions {
   /** token_endpoint_auth_methods_supported; default basic, post and private_key_jwt. */
   authMethods?: string[];
   expiresIn?: number;
+  /** Answer a refresh_token grant only after this long (a slow authorization server). */
+  refreshDelayMs?: number;
   /** Issuer path, e.g. "/tenant1" (RFC 8414 path insertion). */
   path?: string;
   /** Browser login: what the metadata advertises and how the endpoints behave. */
@@ -234,6 +236,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
     if (form.grant_type === 'authorization_code' || form.grant_type === 'refresh_token') {
       requests.push({ headers: req.headers, form, method: 'none' });
+      if (form.grant_type === 'refresh_token' && opts.refreshDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.refreshDelayMs));
       return loginGrant(res, form);
     }
     let clientId: string | undefined;

@@ -181,6 +181,29 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect(new Set(used).size).toBe(used.length);
   });
 
+  it('with a token endpoint slower than the default lock wait, the second proxy waits for the first refresh instead of reusing its refresh token', async () => {
+    // 10-second tokens are refreshed after 5 s (half their lifetime); the refresh takes 3 s.
+    const s = await setup({ expiresIn: 10, refreshDelayMs: 3000 });
+    await loggedIn(s);
+    const [a, b] = [proxy(s), proxy(s)];
+    for (const p of [a, b]) {
+      p.send(INIT);
+      expect((await p.waitFor((m) => m.id === 0)).result).toBeDefined();
+      p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    }
+    await new Promise((r) => setTimeout(r, 5500));
+    const answers = await Promise.all([echo(a, 1), echo(b, 1)]);
+    for (const answer of answers) expect(answer.result?.content?.[0]?.text, JSON.stringify(answer)).toBe('t1');
+    // Both proxies' refreshes (in the background while the current token still works) are over after two slow token requests.
+    await new Promise((r) => setTimeout(r, 7000));
+    for (const answer of await Promise.all([echo(a, 2), echo(b, 2)])) expect(answer.result?.content?.[0]?.text, JSON.stringify(answer)).toBe('t2');
+    const used = s.as.requests.filter((r) => r.form.grant_type === 'refresh_token').map((r) => r.form.refresh_token);
+    expect(used.length).toBeGreaterThanOrEqual(1);
+    // An authorization server with reuse detection would revoke the whole token family on a second use.
+    expect(new Set(used).size).toBe(used.length);
+    for (const p of [a, b]) expect(p.stderr()).not.toContain('locked by another process');
+  });
+
   it('a login that can no longer be refreshed (invalid_grant) answers with the login command, not a hang', async () => {
     const s = await setup();
     await loggedIn(s);
