@@ -85,6 +85,8 @@ export interface AuthorizationServerOptions {
     noPkce?: boolean;
     /** The iss the authorization answer carries (default: the issuer); null leaves it out. */
     iss?: string | null;
+    /** The scope the token answers say was granted (default: the one asked for). */
+    grantedScope?: string;
   };
 }
 
@@ -146,7 +148,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     const record = { clientId, resource, scope, exp: Date.now() + expiresIn * 1000 };
     tokens.set(token, record);
     refreshTokens.set(refresh, { ...record, exp: Date.now() + 86_400_000 });
-    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope });
+    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope: login.grantedScope ?? scope });
   }
 
   /** The browser login's grants for a public (or registered) client. */

@@ -204,6 +204,15 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     for (const p of [a, b]) expect(p.stderr()).not.toContain('locked by another process');
   });
 
+  it('a granted scope with control characters (a terminal escape, a forged line) is not printed', async () => {
+    const s = await setup({ login: { grantedScope: 'mcp:read\u001b]0;pwned\u0007\r\nlogged in: somewhere else' } });
+    const l = await loggedIn(s);
+    expect(l.stdout).toMatch(/^logged in: http:\/\/127\.0\.0\.1:\d+\/mcp at /);
+    expect(l.stdout).not.toContain('scope');
+    expect(l.stdout + l.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(l.stdout.split('\n').filter((line) => line.startsWith('logged in:'))).toHaveLength(1);
+  });
+
   it('a login that can no longer be refreshed (invalid_grant) answers with the login command, not a hang', async () => {
     const s = await setup();
     await loggedIn(s);
