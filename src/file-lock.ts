@@ -1,9 +1,13 @@
 import { open, stat, unlink } from 'node:fs/promises';
 
-/** How long a lock is waited for; then the work runs anyway (it must never stall the proxy). */
-const WAIT_MS = 2_000;
-/** A lock older than this was left by a process that died while holding it. */
-const STALE_MS = 10_000;
+export interface LockTiming {
+  /** How long a lock is waited for; then the work runs anyway (it must never stall the proxy). */
+  readonly waitMs: number;
+  /** A lock older than this was left by a process that died while holding it; it must exceed the longest `fn`. */
+  readonly staleMs: number;
+}
+
+const DEFAULT_TIMING: LockTiming = { waitMs: 2_000, staleMs: 10_000 };
 const POLL_MS = 15;
 
 /**
@@ -16,9 +20,9 @@ const POLL_MS = 15;
  * name the same `prev` (the chain check then flags the log). `onUnlocked` is told, so the
  * caller can log it.
  */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, onUnlocked: () => void): Promise<T> {
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, onUnlocked: () => void, timing: LockTiming = DEFAULT_TIMING): Promise<T> {
   const lock = `${path}.lock`;
-  const held = await acquire(lock);
+  const held = await acquire(lock, timing);
   if (!held) onUnlocked();
   try {
     return await fn();
@@ -27,8 +31,8 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, onUnlo
   }
 }
 
-async function acquire(lock: string): Promise<boolean> {
-  const deadline = Date.now() + WAIT_MS;
+async function acquire(lock: string, timing: LockTiming): Promise<boolean> {
+  const deadline = Date.now() + timing.waitMs;
   for (;;) {
     try {
       await (await open(lock, 'wx', 0o600)).close();
@@ -37,7 +41,7 @@ async function acquire(lock: string): Promise<boolean> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
     }
     const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > STALE_MS) await unlink(lock).catch(() => undefined);
+    if (age > timing.staleMs) await unlink(lock).catch(() => undefined);
     else if (Date.now() >= deadline) return false;
     else await new Promise((r) => setTimeout(r, POLL_MS));
   }

@@ -22,8 +22,11 @@ function loginConfig(config: Config): OAuthLoginConfig & { storePath: string } {
 }
 
 function describe(l: StoredLogin): string {
-  return `${l.resource} at ${safeUrl(new URL(l.issuer))} (client ${l.registration === 'pre-registered' ? l.clientId : `${l.registration} registration`})`;
+  return `${safeUrl(new URL(l.resource))} at ${safeUrl(new URL(l.issuer))} (client ${l.registration === 'pre-registered' ? l.clientId : `${l.registration} registration`})`;
 }
+
+/** https://www.rfc-editor.org/rfc/rfc6749#section-3.3: a scope the server sent is printed only if it is one (no control characters reach the terminal). */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 
 const warnUnlocked = () => process.stderr.write('mcp-signing-proxy: the OAuth token store is locked by another process; going on without the lock\n');
 
@@ -37,7 +40,7 @@ export async function runLogin(config: Config): Promise<void> {
   const login = await runBrowserLogin(loginOptions(c, config.endpoint, dispatcher, Date.now, (line) => process.stderr.write(`${line}\n`)));
   await saveLogin(c.storePath, login, warnUnlocked);
   const expires = login.expiresAt === null ? '' : `; the access token expires ${new Date(login.expiresAt).toISOString()}${login.refreshToken === null ? '' : ' and is refreshed'}`;
-  process.stdout.write(`logged in: ${describe(login)}${login.scope === null ? '' : `, scope "${login.scope}"`}${expires}\nstored in ${c.storePath}\n`);
+  process.stdout.write(`logged in: ${describe(login)}${login.scope === null || !SCOPE.test(login.scope) ? '' : `, scope "${login.scope}"`}${expires}\nstored in ${c.storePath}\n`);
   await dispatcher.close();
 }
 

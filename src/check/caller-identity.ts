@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { CredentialSource } from '../signers/signer.js';
 import { createSigV4Signer, type AwsCredentials } from '../signers/sigv4.js';
 import { createAwsRequestHandler } from '../tls/aws-request-handler.js';
+import { stsEndpoint } from '../credentials/sts-endpoint.js';
 
 export interface CallerIdentity {
   readonly account: string;
@@ -16,16 +17,8 @@ export interface CallerIdentity {
 /** STS fault codes that mean "these credentials are no good", as opposed to "STS is unreachable". */
 const REJECTED = new Set(['ExpiredToken', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'AccessDenied', 'UnrecognizedClientException']);
 
-/**
- * The STS endpoint the SDK's own STS client would call: AWS_ENDPOINT_URL_STS, then
- * AWS_ENDPOINT_URL (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html),
- * else the regional endpoint.
- */
-export function stsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
-  const configured = env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL;
-  if (configured) return new URL(configured);
-  return new URL(`https://sts.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}/`);
-}
+/** STS answers are a few KiB; anything longer is cut (only Code, Arn and Account are read). */
+const MAX_BODY = 64 * 1024;
 
 const tag = (xml: string, name: string): string | undefined => new RegExp(`<${name}>([^<]{1,2048})</${name}>`).exec(xml)?.[1];
 
@@ -33,11 +26,14 @@ const tag = (xml: string, name: string): string | undefined => new RegExp(`<${na
  * `sts:GetCallerIdentity` (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html),
  * signed by our SigV4 signer with the credentials the proxy signs with and sent through the
  * handler the SDK's STS traffic uses (CA bundle, proxy). Needs no IAM permission: it says
- * who the credentials are, whatever they may do.
+ * who the credentials are, whatever they may do. Undefined when the AWS SDK chooses the STS
+ * endpoint (FIPS, dual-stack or configured endpoint settings, a partition other than aws).
  */
-export async function getCallerIdentity(config: Config, sigv4: SigV4Config, credentials: CredentialSource<AwsCredentials>, logger: Logger): Promise<CallerIdentity> {
+export async function getCallerIdentity(config: Config, sigv4: SigV4Config, credentials: CredentialSource<AwsCredentials>, logger: Logger): Promise<CallerIdentity | undefined> {
   const region = sigv4.assumeRole?.stsRegion ?? sigv4.region;
-  const url = stsEndpoint(region);
+  // The endpoint the proxy's own STS calls use; undefined where the AWS SDK would decide it.
+  const url = stsEndpoint(region, process.env, [process.env.AWS_PROFILE || 'default', sigv4.profile ?? 'default']);
+  if (url === undefined) return undefined;
   const signer = createSigV4Signer({ service: 'sts', region, credentials });
   const body = new TextEncoder().encode('Action=GetCallerIdentity&Version=2011-06-15');
   const signed = await signer.sign(
@@ -63,9 +59,14 @@ export async function getCallerIdentity(config: Config, sigv4: SigV4Config, cred
     throw new CredentialError('ESP_AWS_CALLER_IDENTITY', `STS at ${url.host} cannot be reached (${code})`, { hint: 'check AWS_ENDPOINT_URL_STS, --sts-region and the network path to STS (HTTPS_PROXY, VPC endpoint)' });
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    chunks.push(Buffer.from(chunk));
+    size += chunk.length;
+    if (size >= MAX_BODY) break;
+  }
   handler.destroy();
-  const xml = Buffer.concat(chunks).toString('utf8');
+  const xml = Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8');
   if (response.statusCode !== 200) {
     const code = tag(xml, 'Code');
     const known = code !== undefined && /^[\w.]{1,64}$/.test(code) ? code : undefined;

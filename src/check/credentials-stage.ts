@@ -89,6 +89,9 @@ async function sigv4(config: Config, chain: readonly Signer[], logger: Logger): 
   };
   try {
     const who = await getCallerIdentity(config, c, credentials, logger);
+    if (who === undefined) {
+      return { id: 'credentials', status: 'warn', summary: `AWS credentials from ${label}; not asked who they are: the AWS SDK chooses the STS endpoint with these settings`, details: { ...details, ...extras(config) }, fix: `run aws sts get-caller-identity --profile ${profile}` };
+    }
     return {
       id: 'credentials',
       status: 'ok',

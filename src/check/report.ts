@@ -44,6 +44,14 @@ function detailText(value: unknown): string {
 }
 
 /**
+ * Server-supplied text (server and tool names, an STS ARN, a granted scope) must not drive
+ * the terminal: C0 and C1 control characters (ESC, CR, LF, …) are shown as U+FFFD.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
+/**
  * For a person in a terminal: one line per stage, the facts indented under it, the fix on a
  * failure. No line starts with `{`, so nothing here can pass for a JSON-RPC message.
  */
@@ -58,7 +66,7 @@ export function renderText(report: CheckReport): string {
   }
   const v = verdict(report);
   out.push(`${MARK[v.status]} verdict: ${v.summary}`);
-  return `${scrubSecrets(out.join('\n'))}\n`;
+  return `${scrubSecrets(out.map(printable).join('\n'))}\n`;
 }
 
 /** `--check --json`: one JSON document with the same stages, for scripts. */

@@ -51,6 +51,19 @@ function xmlText(s: string): string {
   });
 }
 
+/**
+ * The text between the first `open` that has a `close` after it and that `close`. With
+ * indexOf, not a lazy regex: that is tried from every opening again, quadratic on an answer
+ * of many unclosed ones.
+ */
+function between(xml: string, open: string, close: string): string | undefined {
+  const start = xml.indexOf(open);
+  if (start === -1) return undefined;
+  const end = xml.indexOf(close, start + open.length);
+  return end === -1 ? undefined : xml.slice(start + open.length, end);
+}
+
+// A regex is fine here: `[^<]*` stops at the next `<`, so each opening is scanned once.
 function element(xml: string, name: string): string | undefined {
   const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
   return m === null ? undefined : xmlText(m[1] as string);
@@ -122,7 +135,7 @@ export async function assumeRole(params: AssumeRoleParams, opts: AssumeRoleOptio
 }
 
 function parseCredentials(xml: string, roleArn: string): AssumedCredentials {
-  const block = /<Credentials>([\s\S]*?)<\/Credentials>/.exec(xml)?.[1] ?? '';
+  const block = between(xml, '<Credentials>', '</Credentials>') ?? '';
   const accessKeyId = element(block, 'AccessKeyId');
   const secretAccessKey = element(block, 'SecretAccessKey');
   const sessionToken = element(block, 'SessionToken');

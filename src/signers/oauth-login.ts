@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { memoizeCredentials } from '../credentials/memoize-credentials.js';
 import { CredentialError, ProxyError } from '../errors.js';
-import { registerSecret } from '../logging/safe-url.js';
+import { registerSecret, safeUrl } from '../logging/safe-url.js';
 import type { Logger } from '../logging/logger.js';
 import type { Dispatcher } from '../transport/undici.js';
 import { jwtClaims } from './jwt-claims.js';
@@ -49,6 +49,8 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
   let generation = 0;
   const signedWith = new WeakMap<object, number>();
   const onUnlocked = () => log.warn('the OAuth token store is locked by another process; going on without the lock');
+  // The resource is the endpoint's path, which may carry a secret: printed masked, sent as is.
+  const shown = safeUrl(new URL(o.resource));
 
   function loginRequired(why: string): CredentialError {
     return new CredentialError('ESP_OAUTH_LOGIN_REQUIRED', why, { httpStatus: 401, hint: `run: ${o.loginCommand}` });
@@ -83,10 +85,10 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
       await waitForUnlock(o.storePath);
       const latest = await findLogin(o.storePath, o.resource, o.configuredClientId);
       if (latest !== undefined && usable(latest)) return latest;
-      throw loginRequired(`the OAuth login for ${o.resource} can no longer be refreshed (${lost.message})`);
+      throw loginRequired(`the OAuth login for ${shown} can no longer be refreshed (${lost.message})`);
     }
     if (next !== undefined && usable(next)) return next;
-    throw loginRequired(`the stored OAuth login for ${o.resource} has no usable access token and cannot be refreshed`);
+    throw loginRequired(`the stored OAuth login for ${shown} has no usable access token and cannot be refreshed`);
   }
 
   async function obtain(): Promise<StoredLogin> {
@@ -107,7 +109,7 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
       await saveLogin(o.storePath, fresh, onUnlocked);
       return fresh;
     }
-    throw loginRequired(stored === undefined ? `no OAuth login is stored for ${o.resource}` : `the stored OAuth login for ${o.resource} has expired and has no refresh token`);
+    throw loginRequired(stored === undefined ? `no OAuth login is stored for ${shown}` : `the stored OAuth login for ${shown} has expired and has no refresh token`);
   }
 
   const token = memoizeCredentials(

@@ -69,6 +69,8 @@ export interface AuthorizationServerOptions {
   /** token_endpoint_auth_methods_supported; default basic, post and private_key_jwt. */
   authMethods?: string[];
   expiresIn?: number;
+  /** Answer a refresh_token grant only after this long (a slow authorization server). */
+  refreshDelayMs?: number;
   /** Issuer path, e.g. "/tenant1" (RFC 8414 path insertion). */
   path?: string;
   /** Browser login: what the metadata advertises and how the endpoints behave. */
@@ -83,6 +85,8 @@ export interface AuthorizationServerOptions {
     noPkce?: boolean;
     /** The iss the authorization answer carries (default: the issuer); null leaves it out. */
     iss?: string | null;
+    /** The scope the token answers say was granted (default: the one asked for). */
+    grantedScope?: string;
   };
 }
 
@@ -144,7 +148,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     const record = { clientId, resource, scope, exp: Date.now() + expiresIn * 1000 };
     tokens.set(token, record);
     refreshTokens.set(refresh, { ...record, exp: Date.now() + 86_400_000 });
-    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope });
+    json(res, 200, { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope: login.grantedScope ?? scope });
   }
 
   /** The browser login's grants for a public (or registered) client. */
@@ -234,6 +238,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
     if (form.grant_type === 'authorization_code' || form.grant_type === 'refresh_token') {
       requests.push({ headers: req.headers, form, method: 'none' });
+      if (form.grant_type === 'refresh_token' && opts.refreshDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.refreshDelayMs));
       return loginGrant(res, form);
     }
     let clientId: string | undefined;

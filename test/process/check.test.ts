@@ -4,7 +4,9 @@
  * GetCallerIdentity, an mTLS server, an OAuth authorization server — one stage per line,
  * the fix on failure, --json for scripts, and no secret in any line.
  */
+import { createServer } from 'node:http';
 import type { ServerOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
 import { startConnectProxy } from '../helpers/connect-proxy.js';
@@ -221,6 +223,40 @@ describe('--check: failures say what failed and the fix, exit 1', () => {
     expect(out).toContain('    fix: update AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY');
     expect(out).toContain('    source: environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY');
   });
+
+  it('an --sts-region that is not a region name is a start-up error naming the setting (it would become the STS host name)', async () => {
+    const { url, sts } = await sigv4Setup();
+    const { code, out, err } = await check({ ...sigv4Env(url, sts.url), ASSUME_ROLE_ARN: ROLE, ASSUME_ROLE_STS_REGION: 'evil.example/' }, ['--json']);
+    expect(code, out + err).toBe(2);
+    expect(JSON.parse(out).stages[0]).toMatchObject({ id: 'configuration', status: 'fail', summary: expect.stringContaining('--sts-region / ASSUME_ROLE_STS_REGION'), fix: 'use a name such as us-east-1' });
+    expect(sts.identityCalls).toEqual([]);
+  });
+
+  it('SigV4 where the AWS SDK would choose the STS endpoint (FIPS): GetCallerIdentity is not sent elsewhere, the stage says so', async () => {
+    const { url, sts } = await sigv4Setup();
+    const { code, out, err } = await check({ ...sigv4Env(url, sts.url), AWS_USE_FIPS_ENDPOINT: 'true' });
+    expect(code, out + err).toBe(0);
+    expect(stage(out, 'credentials')).toBe('! credentials: AWS credentials from environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; not asked who they are: the AWS SDK chooses the STS endpoint with these settings');
+    expect(out).toContain('    fix: run aws sts get-caller-identity --profile default');
+    expect(sts.identityCalls).toEqual([]);
+  });
+
+  it('a GetCallerIdentity answer that never ends is read only up to 64 KiB', async () => {
+    const { url } = await sigv4Setup();
+    const endless = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.write(`<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>${MARKER_ARN}</Arn><UserId>AIDAENDLESS</UserId><Account>${MARKER_ACCOUNT}</Account></GetCallerIdentityResult>`);
+      const padding = `<!--${'x'.repeat(16 * 1024)}-->`;
+      const timer = setInterval(() => res.write(padding), 5);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => (endless.closeAllConnections(), endless.close(() => resolve()))));
+    const { code, out, err } = await check(sigv4Env(url, `http://127.0.0.1:${(endless.address() as AddressInfo).port}/`));
+    expect(code, out + err).toBe(0);
+    expect(stage(out, 'credentials')).toBe(`✓ credentials: AWS ${MARKER_ARN} (account ${MARKER_ACCOUNT}) from environment keys AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
+  }, 30_000);
 
   it('a host that does not resolve', async () => {
     const { code, out } = await check({ MCP_ENDPOINT: 'https://mcp.doctor-check.invalid/mcp', MCP_BEARER_TOKEN: TOKEN });

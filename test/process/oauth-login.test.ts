@@ -4,7 +4,7 @@
  * printed authorization URL with fetch and delivers the redirect to the loopback listener),
  * then the proxy under a "host" using, refreshing and losing the stored login, and `logout`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +25,10 @@ interface Setup {
   store: string;
 }
 
-async function setup(asOpts: Partial<AuthorizationServerOptions> = {}): Promise<Setup> {
+async function setup(asOpts: Partial<AuthorizationServerOptions> = {}, mcpPath = '/mcp'): Promise<Setup> {
   const as = await startAuthorizationServer({ clients: [{ id: 'cli-public', public: true }], ...asOpts });
   cleanups.push(() => as.close());
-  const mcp = await startMcpServer({ wrap: protectResource(as), jsonResponse: true });
+  const mcp = await startMcpServer({ wrap: protectResource(as, { mcpPath }), jsonResponse: true, path: mcpPath });
   cleanups.push(() => mcp.close());
   const config = mkdtempSync(join(tmpdir(), 'msp-xdg-'));
   return { as, mcp, config, store: join(config, 'mcp-signing-proxy', 'oauth-tokens.json') };
@@ -180,6 +180,38 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     const used = s.as.requests.filter((r) => r.form.grant_type === 'refresh_token').map((r) => r.form.refresh_token);
     expect(used.length).toBeGreaterThanOrEqual(2);
     expect(new Set(used).size).toBe(used.length);
+  });
+
+  it('with a token endpoint slower than the default lock wait, the second proxy waits for the first refresh instead of reusing its refresh token', async () => {
+    // 10-second tokens are refreshed after 5 s (half their lifetime); the refresh takes 3 s.
+    const s = await setup({ expiresIn: 10, refreshDelayMs: 3000 });
+    await loggedIn(s);
+    const [a, b] = [proxy(s), proxy(s)];
+    for (const p of [a, b]) {
+      p.send(INIT);
+      expect((await p.waitFor((m) => m.id === 0)).result).toBeDefined();
+      p.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    }
+    await new Promise((r) => setTimeout(r, 5500));
+    const answers = await Promise.all([echo(a, 1), echo(b, 1)]);
+    for (const answer of answers) expect(answer.result?.content?.[0]?.text, JSON.stringify(answer)).toBe('t1');
+    // Both proxies' refreshes (in the background while the current token still works) are over after two slow token requests.
+    await new Promise((r) => setTimeout(r, 7000));
+    for (const answer of await Promise.all([echo(a, 2), echo(b, 2)])) expect(answer.result?.content?.[0]?.text, JSON.stringify(answer)).toBe('t2');
+    const used = s.as.requests.filter((r) => r.form.grant_type === 'refresh_token').map((r) => r.form.refresh_token);
+    expect(used.length).toBeGreaterThanOrEqual(1);
+    // An authorization server with reuse detection would revoke the whole token family on a second use.
+    expect(new Set(used).size).toBe(used.length);
+    for (const p of [a, b]) expect(p.stderr()).not.toContain('locked by another process');
+  });
+
+  it('a granted scope with control characters (a terminal escape, a forged line) is not printed', async () => {
+    const s = await setup({ login: { grantedScope: 'mcp:read\u001b]0;pwned\u0007\r\nlogged in: somewhere else' } });
+    const l = await loggedIn(s);
+    expect(l.stdout).toMatch(/^logged in: http:\/\/127\.0\.0\.1:\d+\/mcp at /);
+    expect(l.stdout).not.toContain('scope');
+    expect(l.stdout + l.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(l.stdout.split('\n').filter((line) => line.startsWith('logged in:'))).toHaveLength(1);
   });
 
   it('a login that can no longer be refreshed (invalid_grant) answers with the login command, not a hang', async () => {
@@ -357,6 +389,38 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect((await p.waitFor((m) => m.id === 0)).result?.serverInfo?.name).toBe('test-remote');
     expect(stored(s)).toHaveLength(1);
     expect(p.lines.join('\n')).not.toContain('open this URL');
+  });
+
+  it('a secret in the endpoint path is masked wherever the login resource is printed (login, logout, proxy error, start log, --check)', async () => {
+    const secret = 'a8f3k2j4h5g6f7d8s9a0q1w2e3r4t5y6';
+    const s = await setup({}, `/mcp/${secret}`);
+    const run = login(s, ['--no-browser', '--debug']);
+    const authorizationUrl = await run.url;
+    await browse(authorizationUrl);
+    const l = await run.done;
+    expect(l.code, l.stderr).toBe(0);
+    expect(stored(s)[0]?.resource).toBe(s.mcp.url);
+    // The authorization URL is for the person's browser and must carry the resource (RFC 8707).
+    const printed = [l.stdout, l.stderr.split(authorizationUrl).join('')];
+
+    const check = spawnRaw({ MCP_ENDPOINT: s.mcp.url, XDG_CONFIG_HOME: s.config }, ['--check', '--signer', 'oauth-login']);
+    cleanups.push(() => void check.child.kill('SIGKILL'));
+    await check.exited;
+    printed.push(check.lines.join('\n'), check.stderr());
+
+    const out = spawnSync(process.execPath, [BIN, 'logout', s.mcp.url], { env: hermeticEnv({ XDG_CONFIG_HOME: s.config }), encoding: 'utf8' });
+    expect(out.stdout).toMatch(/removed the stored login/);
+    printed.push(out.stdout, out.stderr);
+
+    const p = proxy(s, {}, ['--signer', 'oauth-login']);
+    p.send(INIT);
+    const err = await p.waitFor((m) => m.id === 0);
+    expect(err.error?.message).toMatch(/no OAuth login is stored for http:\/\/127\.0\.0\.1:\d+\/mcp\/…/);
+    p.child.stdin.end();
+    await p.exited;
+    printed.push(p.lines.join('\n'), p.stderr());
+    expect(p.stderr()).toContain('/mcp/…');
+    for (const text of printed) expect(text).not.toContain(secret);
   });
 });
 

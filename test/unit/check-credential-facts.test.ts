@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ssoSessionExpiry } from '../../src/check/sso-session.js';
-import { stsEndpoint } from '../../src/check/caller-identity.js';
 import { jwtClaims } from '../../src/signers/jwt-claims.js';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -51,14 +50,5 @@ describe('ssoSessionExpiry', () => {
   it('no SSO settings, or no cache: unknown', async () => {
     expect(await ssoSessionExpiry('dev', home('[profile dev]\nregion = eu-west-1\n'))).toBeUndefined();
     expect(await ssoSessionExpiry('dev', home('[profile dev]\nsso_session = corp\n'))).toBeUndefined();
-  });
-});
-
-describe('stsEndpoint', () => {
-  it('AWS_ENDPOINT_URL_STS, then AWS_ENDPOINT_URL, then the regional endpoint', () => {
-    expect(stsEndpoint('eu-west-1', { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1/', AWS_ENDPOINT_URL: 'http://127.0.0.1:2/' }).href).toBe('http://127.0.0.1:1/');
-    expect(stsEndpoint('eu-west-1', { AWS_ENDPOINT_URL: 'http://127.0.0.1:2/' }).href).toBe('http://127.0.0.1:2/');
-    expect(stsEndpoint('eu-west-1', {}).href).toBe('https://sts.eu-west-1.amazonaws.com/');
-    expect(stsEndpoint('cn-north-1', {}).href).toBe('https://sts.cn-north-1.amazonaws.com.cn/');
   });
 });

@@ -85,6 +85,13 @@ describe('STS AssumeRole as a signed Query API call', () => {
     await expect(assumeRole(PARAMS, options([], { credentials: async () => Promise.reject(sourceFailure) }))).rejects.toBe(sourceFailure);
   });
 
+  it('an answer of unclosed <Credentials> openings is an invalid response; the first closed block is read', async () => {
+    const unclosed = `<AssumeRoleResponse>${'<Credentials>'.repeat(10_000)}`;
+    await expect(assumeRole(PARAMS, options([{ status: 200, body: unclosed }]))).rejects.toMatchObject({ name: 'CredentialsProviderError' });
+    const junkFirst = `<AssumeRoleResponse><Credentials><Credentials>${OK.slice(OK.indexOf('<AccessKeyId>'))}<Credentials>`;
+    await expect(assumeRole(PARAMS, options([{ status: 200, body: junkFirst }]))).resolves.toMatchObject({ accessKeyId: 'ASIAX', secretAccessKey: 's&cret+1', sessionToken: 'tok/en' });
+  });
+
   it('a 200 without credentials is an invalid response', async () => {
     await expect(assumeRole(PARAMS, options([{ status: 200, body: '<AssumeRoleResponse/>' }]))).rejects.toMatchObject({ name: 'CredentialsProviderError', message: `Invalid response from STS.assumeRole call with role ${ROLE}` });
   });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, type ProxyError } from '../../errors.js';
 import { truthy } from '../../config/values.js';
+import { safeUrl } from '../../logging/safe-url.js';
 import { defineSignerKind, type SignerInput } from '../kind.js';
 import { checkOAuthUrl } from '../oauth/url-policy.js';
 import { hasLoginSync, tokenStorePath } from '../oauth/token-store.js';
@@ -107,7 +108,7 @@ export const oauthLoginKind = defineSignerKind({
   headerProblem: (name) =>
     name === 'authorization' ? { message: 'an "authorization" header conflicts with the oauth-login signer', hint: 'remove the authorization header: the OAuth login writes it' } : undefined,
   describe: (c) => ({
-    oauthLogin: { resource: c.resource, clientId: c.clientId, clientMetadataUrl: c.clientMetadataUrl?.href, scope: c.scope, interactive: c.interactive || undefined, store: c.storePath },
+    oauthLogin: { resource: safeUrl(new URL(c.resource)), clientId: c.clientId, clientMetadataUrl: c.clientMetadataUrl?.href, scope: c.scope, interactive: c.interactive || undefined, store: c.storePath },
   }),
   async create(c, { config, dispatcher, logger, now }) {
     const [{ createOAuthLoginSigner }, { loginCommand, loginOptions }] = await Promise.all([import('../oauth-login.js'), import('../oauth/login-command.js')]);

@@ -70,6 +70,8 @@ function sigv4Config(input: SignerInput): SigV4SignerConfig {
       throw new ConfigError('--external-id / ASSUME_ROLE_EXTERNAL_ID has characters STS does not accept', 'use letters, digits and +=,.@:/-');
     }
     const stsRegion = input.flag('sts-region') ?? input.env('ASSUME_ROLE_STS_REGION') ?? region;
+    // It becomes the STS host name (sts.<region>.amazonaws.com): nothing but a region name.
+    if (!/^[a-z0-9-]+$/.test(stsRegion)) throw new ConfigError(`--sts-region / ASSUME_ROLE_STS_REGION "${stsRegion.slice(0, 64)}" is not a region name`, 'use a name such as us-east-1');
     assumeRole = { roleArn, sessionName, externalId, durationSeconds, stsRegion };
   }
   return { kind: 'sigv4', service, region, profile, assumeRole };

@@ -3,10 +3,10 @@ import { safeOrigin, safeUrl } from '../../logging/safe-url.js';
 import { readBody } from '../../transport/read-body.js';
 import { describeNetworkError } from '../../transport/network-errors.js';
 import { request, type HttpAgent as Dispatcher } from '../../transport/http-agent.js';
+import { OAUTH_TIMEOUT_MS } from './request-timeout.js';
 
 /** Metadata documents and token responses are small; a larger answer is not one. */
 const BODY_LIMIT = 64 * 1024;
-const TIMEOUT_MS = 15_000;
 
 export interface OAuthResponse {
   readonly status: number;
@@ -35,7 +35,7 @@ export async function oauthRequest(
       method: init.method,
       headers: { accept: 'application/json', ...init.headers },
       body: init.body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS),
     });
   } catch (err) {
     const net = describeNetworkError(err, url);

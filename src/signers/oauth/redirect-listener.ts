@@ -5,6 +5,7 @@
  * origin can send requests to loopback ports, and a wrong state must not end the login).
  * Then it closes. A timeout ends the wait with a clear error.
  */
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CredentialError } from '../../errors.js';
@@ -24,6 +25,13 @@ export interface RedirectListener {
 
 const PATH = '/callback';
 
+/** The state is the login's secret against forged answers: compared in constant time (byte lengths differ only for a wrong one). */
+function isState(got: string | null, state: Buffer): boolean {
+  if (got === null) return false;
+  const b = Buffer.from(got, 'utf8');
+  return b.length === state.length && timingSafeEqual(b, state);
+}
+
 function page(res: http.ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' }).end(`${text}\n`);
 }
@@ -32,9 +40,10 @@ export async function startRedirectListener(state: string, timeoutMs: number): P
   let settle: { resolve: (r: RedirectResult) => void; reject: (e: Error) => void } | undefined;
   const result = new Promise<RedirectResult>((resolve, reject) => (settle = { resolve, reject }));
   let done = false;
+  const expected = Buffer.from(state, 'utf8');
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (done || req.method !== 'GET' || url.pathname !== PATH || url.searchParams.get('state') !== state) {
+    if (done || req.method !== 'GET' || url.pathname !== PATH || !isState(url.searchParams.get('state'), expected)) {
       page(res, 400, 'mcp-signing-proxy: this is not the answer to the login under way.');
       return;
     }

@@ -10,7 +10,8 @@
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { access, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { withFileLock } from '../../file-lock.js';
+import { withFileLock, type LockTiming } from '../../file-lock.js';
+import { OAUTH_TIMEOUT_MS } from './request-timeout.js';
 import type { Env } from '../../config/values.js';
 
 export interface StoredLogin {
@@ -110,6 +111,14 @@ async function writeStore(path: string, store: StoreFile): Promise<void> {
 }
 
 /**
+ * A refresh holds the lock for one token request, so the others wait that long instead of
+ * refreshing with the same refresh token (an authorization server with reuse detection then
+ * revokes the whole token family, https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2),
+ * and the lock is not taken for stale while it runs.
+ */
+const STORE_LOCK: LockTiming = { waitMs: OAUTH_TIMEOUT_MS + 2_000, staleMs: OAUTH_TIMEOUT_MS + 10_000 };
+
+/**
  * Changes the login for this resource and client id under the file's lock: `change` gets
  * the newest stored one (as another process may have just rotated it) and returns the
  * login to keep, or undefined to leave the file alone.
@@ -133,6 +142,7 @@ export async function updateLogin(
       return next;
     },
     onUnlocked,
+    STORE_LOCK,
   );
 }
 
@@ -145,6 +155,7 @@ export async function saveLogin(path: string, login: StoredLogin, onUnlocked: ()
       await writeStore(path, { version: 1, logins: { ...store.logins, [loginKey(login)]: login } });
     },
     onUnlocked,
+    STORE_LOCK,
   );
 }
 
@@ -171,5 +182,6 @@ export async function removeLogins(path: string, resource: string, configuredCli
       return gone;
     },
     onUnlocked,
+    STORE_LOCK,
   );
 }
