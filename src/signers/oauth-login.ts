@@ -148,8 +148,9 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
       const claims = jwtClaims(current.accessToken);
       return {
         issuer: current.issuer,
-        resource: current.resource,
-        audience: claims?.aud,
+        resource: safeUrl(new URL(current.resource)),
+        // The audience is usually the resource itself, so it is masked the same way.
+        audience: typeof claims?.aud === 'string' && URL.canParse(claims.aud) ? safeUrl(new URL(claims.aud)) : claims?.aud,
         scope: current.scope ?? claims?.scope,
         expiresAt: current.expiresAt === null ? undefined : new Date(current.expiresAt).toISOString(),
         refreshToken: current.refreshToken === null ? 'none stored (a new login is needed when this token expires)' : 'stored',
@@ -162,7 +163,7 @@ export function createOAuthLoginSigner(o: OAuthLoginSignerOptions): Signer {
       if (problem !== undefined) return problem;
       // No request was signed (the check stopped before the MCP exchange): look at the store only.
       const stored = await findLogin(o.storePath, o.resource, o.configuredClientId);
-      return stored === undefined && o.interactiveLogin === undefined ? loginRequired(`no OAuth login is stored for ${o.resource}`) : undefined;
+      return stored === undefined && o.interactiveLogin === undefined ? loginRequired(`no OAuth login is stored for ${shown}`) : undefined;
     },
     async sign(req, ctx) {
       let t;
