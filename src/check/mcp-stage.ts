@@ -6,7 +6,7 @@ import { policyHook } from '../policy/policy-hook.js';
 import { StdoutWriter } from '../stdio/stdout-writer.js';
 import type { HttpClient } from '../transport/http-client.js';
 import { createTransport } from '../transport/create-transport.js';
-import type { ProtocolMode } from '../transport/era-bridge/transport.js';
+import { EraBridgeTransport, type ProtocolMode } from '../transport/era-bridge/transport.js';
 import type { Stage } from './report.js';
 
 const CHECK_TIMEOUT_MS = 30_000;
@@ -84,7 +84,7 @@ async function legacyHost(config: Config, http: HttpClient, logger: Logger, clie
   try {
     const answer = await s.call(1, 'initialize', { protocolVersion: LEGACY, capabilities: {}, clientInfo });
     if (answer.error !== undefined) return { outcome: 'refused', answer };
-    return { outcome: config.protocol === 'passthrough' ? 'served' : 'bridged', answer };
+    return { outcome: s.transport instanceof EraBridgeTransport && s.transport.isBridged() ? 'bridged' : 'served', answer };
   } finally {
     await s.close();
   }

@@ -135,6 +135,10 @@ describe('--check: one line per stage', () => {
     const methods = s.requests.map((h) => h['mcp-method']);
     expect(methods.slice(0, 2)).toEqual(['server/discover', 'tools/list']);
     expect(methods.filter((m) => m === 'initialize')).toHaveLength(1);
+    // passthrough: the server's own stateless serving answers the host.
+    const passthrough = await check({ MCP_ENDPOINT: s.url, MCP_PROTOCOL: 'passthrough' });
+    expect(passthrough.code, passthrough.out).toBe(0);
+    expect(stage(passthrough.out, 'mcp')).toMatch(/; 3 tools; a 2025 host is served by the server itself$/);
   });
 
   it('a 2026-07-28 server that refuses 2025 clients: bridged with --protocol auto, ✗ with passthrough and the fix', async () => {

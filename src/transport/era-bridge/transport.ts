@@ -87,6 +87,11 @@ export class EraBridgeTransport implements RemoteTransport {
     return this.#inner.transportName?.();
   }
 
+  /** Whether the host's session is bridged (`--check` says so). */
+  isBridged(): boolean {
+    return this.#era === 'bridge';
+  }
+
   start(deliver: Deliver): void {
     this.#deliver = deliver;
     this.#rounds = new InputRounds(deliver, this.#log);
@@ -350,8 +355,7 @@ function withId(msg: RemoteMessage, id: JsonRpcId): RemoteMessage {
 
 /** 2026-07-28 "MissingRequiredClientCapabilityError": data.requiredCapabilities names what is missing. */
 function missingCapability(err: MissingCapabilityError): Json {
-  const requiredCapabilities = err.capability
-    .split('.')
-    .reduceRight<Json>((inner, key) => ({ [key]: inner }), {});
+  // A dotted capability (`elicitation.url`) is a nested object, as clients declare it.
+  const requiredCapabilities = err.capability.split('.').reduceRight<Json>((inner, key) => ({ [key]: inner }), {});
   return { code: err.jsonRpcCode, message: `mcp-signing-proxy: ${err.message} (fix: ${err.hint})`, data: { code: err.code, requiredCapabilities } };
 }
