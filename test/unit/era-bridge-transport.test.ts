@@ -33,7 +33,7 @@ function server(answer: (req: Json) => Json) {
 }
 
 /** The bridge with a host on the other side: what the host sent and got. */
-async function bridged(answer: (req: Json) => Json, capabilities: Json = { elicitation: {} }) {
+async function bridged(answer: (req: Json) => Json, capabilities: Json = { elicitation: {} }, protocolVersion = '2025-11-25') {
   const { inner, got } = server(answer);
   const bridge = new EraBridgeTransport(inner, 'bridge', createLogger('silent'));
   const host: Json[] = [];
@@ -42,7 +42,7 @@ async function bridged(answer: (req: Json) => Json, capabilities: Json = { elici
     const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...v }));
     return bridge.send(body, describeMessage(JSON.parse(body.toString())) as ClientMessageInfo, () => false, signal);
   };
-  await send({ id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'h', version: '1' } } });
+  await send({ id: 0, method: 'initialize', params: { protocolVersion, capabilities, clientInfo: { name: 'h', version: '1' } } });
   return { bridge, send, host, got };
 }
 
@@ -94,12 +94,13 @@ describe('URL-mode elicitation', () => {
   const url = { method: 'elicitation/create', params: { mode: 'url', message: 'sign in', url: 'https://example.com/login' } };
   const call = { id: 1, method: 'tools/call', params: { name: 't', arguments: {} } };
 
-  for (const [era, version, capabilities] of [
-    ['a 2025-11-25 host with form-only elicitation: {}', '2025-11-25', { elicitation: {} }],
+  for (const [who, version, capabilities] of [
+    ['a 2025-11-25 host with the form-only elicitation: {}', '2025-11-25', { elicitation: {} }],
     ['a 2025-11-25 host with elicitation.form only', '2025-11-25', { elicitation: { form: {} } }],
+    ['a 2025-06-18 host', '2025-06-18', { elicitation: {} }],
   ] as const) {
-    it(`is answered with -32021 naming elicitation.url for ${era} (${version}), and not sent`, async () => {
-      const { send, host } = await bridged(() => inputRequired({ login: url }), capabilities);
+    it(`is answered with -32021 naming elicitation.url for ${who}, and not sent`, async () => {
+      const { send, host } = await bridged(() => inputRequired({ login: url }), capabilities, version);
       await send(call);
       expect(host.filter((m) => m.method === 'elicitation/create')).toEqual([]);
       expect(host.at(-1)).toMatchObject({ id: 1, error: { code: -32021, message: expect.stringContaining('did not declare the elicitation.url capability'), data: { requiredCapabilities: { elicitation: { url: {} } } } } });
