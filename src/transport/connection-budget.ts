@@ -23,10 +23,11 @@ interface Waiter {
  * from reconnecting and the client's cancellations and answers from going out — and a call
  * waiting for an elicitation answer would deadlock.
  *
- * Streams never end by themselves, so they are never queued behind calls, and calls never
- * wait behind them: the first stream takes its reserved slot; each further one (a client
- * MAY listen more than once) takes one slot from the calls' share, which never drops below
- * half. The slot for the client's messages stays free of both.
+ * Streams never end by themselves. The first one takes its reserved slot, so it never waits
+ * for a call. Each further one (a client MAY listen more than once) takes a slot from the
+ * calls' share: a free one at once or, when calls fill their share, the next slot a call
+ * frees, ahead of the calls still queued. The calls' share shrinks by those streams but never
+ * below half. The slot for the client's messages stays free of both.
  */
 export class ConnectionBudget {
   readonly total: number;

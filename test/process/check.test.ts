@@ -125,15 +125,38 @@ describe('--check: one line per stage', () => {
     expect(out + err).not.toContain(jwt);
   });
 
-  it('a 2026-07-28 server: server/discover, no initialize', async () => {
+  it('a 2026-07-28 server: server/discover first, then the initialize of a 2025 host, bridged', async () => {
     const { startSdkV2Server } = await import('../helpers/sdk-v2-server.js');
     const s = await startSdkV2Server();
     cleanups.push(() => s.close());
     const { code, out } = await check({ MCP_ENDPOINT: s.url });
     expect(code, out).toBe(0);
-    expect(stage(out, 'mcp')).toBe('✓ mcp: v2-test 1.0.0, protocol 2026-07-28 (server/discover), transport streamable-http; 3 tools');
+    expect(stage(out, 'mcp')).toBe('✓ mcp: v2-test 1.0.0, protocol 2026-07-28 (server/discover), transport streamable-http; 3 tools; a 2025 host is bridged');
     expect(stage(out, 'credentials')).toMatch(/^! credentials: none configured/);
-    expect(s.requests.map((h) => h['mcp-method'])).not.toContain('initialize');
+    // The check's own session speaks 2026-07-28; only the 2025 host's check initializes.
+    const methods = s.requests.map((h) => h['mcp-method']);
+    expect(methods.slice(0, 2)).toEqual(['server/discover', 'tools/list']);
+    expect(methods.filter((m) => m === 'initialize')).toHaveLength(1);
+    // passthrough: the server's own stateless serving answers the host.
+    const passthrough = await check({ MCP_ENDPOINT: s.url, MCP_PROTOCOL: 'passthrough' });
+    expect(passthrough.code, passthrough.out).toBe(0);
+    expect(stage(passthrough.out, 'mcp')).toMatch(/; 3 tools; a 2025 host is served by the server itself$/);
+  });
+
+  it('a 2026-07-28 server that refuses 2025 clients: bridged with --protocol auto, ✗ with passthrough and the fix', async () => {
+    const { startSdkV2Server } = await import('../helpers/sdk-v2-server.js');
+    const s = await startSdkV2Server({ legacy: 'reject' });
+    cleanups.push(() => s.close());
+    const auto = await check({ MCP_ENDPOINT: s.url });
+    expect(auto.code, auto.out).toBe(0);
+    expect(stage(auto.out, 'mcp')).toMatch(/; 3 tools; a 2025 host is bridged$/);
+
+    const passthrough = await check({ MCP_ENDPOINT: s.url, MCP_PROTOCOL: 'passthrough' });
+    expect(passthrough.code, passthrough.out).toBe(1);
+    expect(stage(passthrough.out, 'mcp')).toMatch(/^✗ mcp: v2-test 1\.0\.0, protocol 2026-07-28 \(server\/discover\), transport streamable-http; 3 tools; a 2025 host is refused \(initialize: .+\)$/);
+    expect(passthrough.out).toMatch(/^ {4}fix: use --protocol auto \(MCP_PROTOCOL=auto\): the proxy then bridges 2025 hosts to this server$/m);
+    expect(passthrough.out).toMatch(/^✗ verdict: a host would not connect: fix mcp$/m);
+    expect(passthrough.out).not.toMatch(/a host with these settings connects/);
   });
 
   it('SigV4: who the credentials are, from GetCallerIdentity signed with the same credentials', async () => {

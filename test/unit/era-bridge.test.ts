@@ -76,6 +76,7 @@ describe('a host request as a 2026-07-28 request', () => {
     expect(HOST.missingCapability('elicitation/create')).toBeUndefined();
     expect(HOST.missingCapability('sampling/createMessage')).toBe('sampling');
     expect(HOST.missingCapability('roots/list')).toBe('roots');
+    expect(HOST.missingCapability('elicitation/create', { mode: 'url', url: 'https://example.com' })).toBe('elicitation.url');
   });
 });
 
@@ -102,6 +103,9 @@ describe('the listen stream, for a 2025 host', () => {
   it('drops the acknowledgement and the teardown, and strips the subscription id', () => {
     const n = (v: object) => parseRemote(JSON.stringify({ jsonrpc: '2.0', ...v }));
     expect(listen.relayable(n({ method: 'notifications/subscriptions/acknowledged', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'mcp-signing-proxy-listen-1' } } }))).toBeUndefined();
+    // By method, whether or not the server tagged it with the subscription id.
+    expect(listen.relayable(n({ method: 'notifications/subscriptions/acknowledged', params: {} }))).toBeUndefined();
+    expect(listen.relayable(n({ method: 'notifications/subscriptions/acknowledged' }))).toBeUndefined();
     expect(listen.relayable(n({ method: 'notifications/cancelled', params: { requestId: 'mcp-signing-proxy-listen-1' } }))).toBeUndefined();
     const changed = listen.relayable(n({ method: 'notifications/tools/list_changed', params: { _meta: { 'io.modelcontextprotocol/subscriptionId': 'mcp-signing-proxy-listen-1' } } }))!;
     expect(JSON.parse(changed.bytes.toString())).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed', params: {} });

@@ -51,9 +51,18 @@ export class HostProfile {
     };
   }
 
-  /** The capability `method` needs that the host did not declare; undefined when it may be asked. */
-  missingCapability(method: string): string | undefined {
+  /**
+   * The capability `method` needs that the host did not declare, as a dotted path
+   * (`elicitation.url`); undefined when it may be asked. URL-mode elicitation needs
+   * `elicitation.url`: a host with a bare `elicitation: {}` (2025-11-25) or any 2025-06-18
+   * host knows form mode only
+   * (https://modelcontextprotocol.io/specification/2025-11-25/client/elicitation#capabilities).
+   */
+  missingCapability(method: string, params: Json = {}): string | undefined {
     const needed = CAPABILITY_OF[method] ?? method;
-    return object(this.capabilities[needed]) === undefined ? needed : undefined;
+    const declared = object(this.capabilities[needed]);
+    if (declared === undefined) return needed;
+    if (method === 'elicitation/create' && params.mode === 'url' && object(declared.url) === undefined) return `${needed}.url`;
+    return undefined;
   }
 }

@@ -6,6 +6,9 @@ import type { HostProfile } from './host-profile.js';
 
 type Json = Record<string, unknown>;
 
+/** At most this many input requests in one input_required result: each is a dialog or a model call on the host. */
+export const MAX_INPUT_REQUESTS = 16;
+
 /** MCP's code for a capability the client lacks (2026-07-28 "MissingRequiredClientCapabilityError"). */
 export const MISSING_CLIENT_CAPABILITY = -32021;
 
@@ -55,31 +58,54 @@ export class InputRounds {
 
   /**
    * Asks the host for every input at once and resolves with the `inputResponses` map. A
-   * cancelled request cancels what it still waits for (2025-11-25 "Cancellation").
+   * cancelled request, or one input the host fails, cancels what the round still waits for
+   * (2025-11-25 "Cancellation"), so no dialog stays open for an answer nobody reads.
    */
   async gather(inputRequests: Json, host: HostProfile, outer: string, signal: AbortSignal | undefined): Promise<Json> {
-    const asks = Object.entries(inputRequests).map(([key, raw]) => {
+    const entries = Object.entries(inputRequests);
+    if (entries.length > MAX_INPUT_REQUESTS) {
+      throw new ProtocolError('ESP_INPUT_REQUESTS', `the server asked for ${entries.length} client inputs at once to finish ${outer}; the proxy asks a client for at most ${MAX_INPUT_REQUESTS} per round`, {
+        hint: 'the server should ask for fewer inputs per round; check the server logs',
+      });
+    }
+    const asks = entries.map(([key, raw]) => {
       const req = (raw ?? {}) as { method?: unknown; params?: unknown };
       const method = typeof req.method === 'string' ? req.method : 'an unnamed request';
-      const missing = host.missingCapability(method);
+      const params = (req.params ?? {}) as Json;
+      const missing = host.missingCapability(method, params);
       if (missing !== undefined) throw new MissingCapabilityError(method, missing, outer);
-      return { key, method, params: forHost(method, (req.params ?? {}) as Json, ++this.#seq) };
+      return { key, method, params: forHost(method, params, ++this.#seq) };
     });
-    const answers = await Promise.all(asks.map(async ({ key, method, params }) => [key, await this.#ask(method, params, outer, signal)] as const));
-    return Object.fromEntries(answers);
+    const failed = new AbortController();
+    const settled = await Promise.allSettled(
+      asks.map(async ({ key, method, params }) => {
+        try {
+          return [key, await this.#ask(method, params, outer, signal, failed.signal)] as const;
+        } catch (err) {
+          failed.abort(err);
+          throw err;
+        }
+      }),
+    );
+    if (failed.signal.aborted) throw signal?.aborted ? signal.reason : failed.signal.reason;
+    return Object.fromEntries(settled.map((s) => (s as PromiseFulfilledResult<readonly [string, Json]>).value));
   }
 
-  async #ask(method: string, params: Json, outer: string, signal: AbortSignal | undefined): Promise<Json> {
+  /** One input from the host; `cancel` (the host cancelled, or another input of the round failed) withdraws it. */
+  async #ask(method: string, params: Json, outer: string, signal: AbortSignal | undefined, failed: AbortSignal): Promise<Json> {
     signal?.throwIfAborted();
+    failed.throwIfAborted();
+    const cancel = AbortSignal.any([failed, ...(signal ? [signal] : [])]);
     const id: JsonRpcId = `mcp-signing-proxy-input-${++this.#seq}`;
     const answer = new Promise<Json>((resolve, reject) => {
       this.#waiting.set(idKey(id), { resolve });
-      signal?.addEventListener(
+      cancel.addEventListener(
         'abort',
         () => {
           if (!this.#waiting.delete(idKey(id))) return;
-          void this.deliver(parseRemote(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `the client cancelled ${outer}` } })));
-          reject(signal.reason);
+          const reason = signal?.aborted ? `the client cancelled ${outer}` : `another input the server needs for ${outer} failed`;
+          void this.deliver(parseRemote(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })));
+          reject(cancel.reason);
         },
         { once: true },
       );

@@ -90,13 +90,14 @@ export class Listen {
    * does not know, is removed. Undefined: not for the host.
    */
   relayable(msg: RemoteMessage): RemoteMessage | undefined {
-    if (!msg.bytes.includes(SUBSCRIPTION_ID_KEY) && msg.info?.method !== 'notifications/cancelled') return msg;
-    const value = JSON.parse(msg.bytes.toString('utf8')) as { method?: string; params?: Json };
-    const params = value.params ?? {};
-    if (value.method === 'notifications/subscriptions/acknowledged') {
+    // By method first: an acknowledgement is the bridge's whether or not it names the subscription.
+    if (msg.info?.method === 'notifications/subscriptions/acknowledged') {
       this.#losses = 0;
       return undefined;
     }
+    if (!msg.bytes.includes(SUBSCRIPTION_ID_KEY) && msg.info?.method !== 'notifications/cancelled') return msg;
+    const value = JSON.parse(msg.bytes.toString('utf8')) as { method?: string; params?: Json };
+    const params = value.params ?? {};
     if (value.method === 'notifications/cancelled') return isOwnListenId(params.requestId) ? undefined : msg;
     const meta = { ...(params._meta as Json | undefined) };
     delete meta[SUBSCRIPTION_ID_KEY];

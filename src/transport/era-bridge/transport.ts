@@ -87,6 +87,11 @@ export class EraBridgeTransport implements RemoteTransport {
     return this.#inner.transportName?.();
   }
 
+  /** Whether the host's session is bridged (`--check` says so). */
+  isBridged(): boolean {
+    return this.#era === 'bridge';
+  }
+
   start(deliver: Deliver): void {
     this.#deliver = deliver;
     this.#rounds = new InputRounds(deliver, this.#log);
@@ -248,11 +253,13 @@ export class EraBridgeTransport implements RemoteTransport {
     const params = (message.params ?? {}) as Json;
     switch (info.method) {
       case 'initialize': {
-        // A host that initializes again gets a fresh look at the server.
-        const discover = await this.#probe(HostProfile.fromInitialize(body), signal);
+        // A host that initializes again gets a fresh look at the server, and is from now on what this initialize says.
+        const again = HostProfile.fromInitialize(body);
+        const discover = await this.#probe(again, signal);
         if (discover === undefined) throw new ProtocolError('ESP_NOT_MODERN', `the server no longer answers server/discover as a ${MODERN_VERSION} server`, { hint: 'restart the MCP server connection in your client' });
         this.#discover = discover;
-        return this.#answer(parseRemote(initializeAnswer(info.id as JsonRpcId, discover, host)));
+        this.#host = again;
+        return this.#answer(parseRemote(initializeAnswer(info.id as JsonRpcId, discover, again)));
       }
       case 'ping':
         // Removed in 2026-07-28 (changelog, major change 5): the bridge itself is alive.
@@ -348,5 +355,7 @@ function withId(msg: RemoteMessage, id: JsonRpcId): RemoteMessage {
 
 /** 2026-07-28 "MissingRequiredClientCapabilityError": data.requiredCapabilities names what is missing. */
 function missingCapability(err: MissingCapabilityError): Json {
-  return { code: err.jsonRpcCode, message: `mcp-signing-proxy: ${err.message} (fix: ${err.hint})`, data: { code: err.code, requiredCapabilities: { [err.capability]: {} } } };
+  // A dotted capability (`elicitation.url`) is a nested object, as clients declare it.
+  const requiredCapabilities = err.capability.split('.').reduceRight<Json>((inner, key) => ({ [key]: inner }), {});
+  return { code: err.jsonRpcCode, message: `mcp-signing-proxy: ${err.message} (fix: ${err.hint})`, data: { code: err.code, requiredCapabilities } };
 }
