@@ -56,6 +56,8 @@ function proxySettings() {
     env.XDG_CONFIG_HOME = join(scratch, 'config');
     env.MCP_OAUTH_LOGIN_TIMEOUT = '30';
     args.push('--oauth-interactive', '--no-browser');
+    // The mock authorization server accepts this URL as a client id (it does not fetch it).
+    if (scenario === 'auth/basic-cimd') env.MCP_OAUTH_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
   }
   if (context.name === 'auth/client-credentials-basic' || context.name === 'auth/pre-registration') {
     env.MCP_OAUTH_CLIENT_ID = context.client_id;
@@ -118,7 +120,7 @@ async function follow(start) {
 
 /** `mcp-signing-proxy login URL --no-browser`, as a person runs it in a terminal. */
 async function terminalLogin(env) {
-  const child = spawn(process.execPath, [BIN, 'login', url, '--no-browser'], { env: hermeticEnv({ XDG_CONFIG_HOME: env.XDG_CONFIG_HOME }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'login', url, '--no-browser'], { env: hermeticEnv(Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'MCP_ENDPOINT'))), stdio: ['ignore', 'pipe', 'pipe'] });
   browser(child.stderr);
   child.stdout.pipe(process.stderr);
   const code = await new Promise((resolve) => child.on('close', resolve));

@@ -95,7 +95,11 @@ interface Check {
  * first failing check's.
  */
 function failureReason(stderr: string, failing: Check[]): string {
-  const proxy = /mcp-signing-proxy: ([^"]+?)(?: \(fix:|"|$)/m.exec(stderr)?.[1];
+  // The browser login's "open this URL" lines are the proxy talking to the person, not an error.
+  const proxy = stderr
+    .split('\n')
+    .map((line) => /mcp-signing-proxy: ([^"]+?)(?: \(fix:|"|$)/.exec(line)?.[1])
+    .find((m) => m !== undefined && !/^(open this URL|a browser was opened)/.test(m));
   const driver = stderr.split('\n').find((l) => l.startsWith('conformance-driver:'));
   const check = failing.find((c) => c.errorMessage)?.errorMessage ?? failing[0]?.name ?? '';
   return (proxy ? `proxy: ${proxy}` : (driver ?? check)).slice(0, 200);

@@ -9,10 +9,14 @@ import { CredentialError } from '../../errors.js';
 import { registerSecret, safeOrigin } from '../../logging/safe-url.js';
 import type { Dispatcher } from '../../transport/undici.js';
 import { oauthRequest } from './oauth-http.js';
+import { basic } from './token-request.js';
 
 export interface LoginClient {
   readonly clientId: string;
   readonly clientSecret?: string | undefined;
+  readonly clientAuth?: 'client_secret_basic' | undefined;
+  /** A stored login's RFC 8707 resource when the resource metadata published another one than the endpoint. */
+  readonly resourceIndicator?: string | undefined;
 }
 
 export interface GrantedTokens {
@@ -34,8 +38,10 @@ function errorCode(body: unknown): string | undefined {
 
 async function grant(dispatcher: Dispatcher, tokenEndpoint: URL, client: LoginClient, form: URLSearchParams, what: string, nowMs: number): Promise<GrantedTokens> {
   form.set('client_id', client.clientId);
-  if (client.clientSecret !== undefined) form.set('client_secret', client.clientSecret);
-  const res = await oauthRequest(dispatcher, tokenEndpoint, 'token endpoint', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (client.clientSecret !== undefined && client.clientAuth === 'client_secret_basic') headers.authorization = basic(client.clientId, client.clientSecret);
+  else if (client.clientSecret !== undefined) form.set('client_secret', client.clientSecret);
+  const res = await oauthRequest(dispatcher, tokenEndpoint, 'token endpoint', { method: 'POST', headers, body: form.toString() });
   const at = `the token endpoint at ${safeOrigin(tokenEndpoint)}`;
   if (res.status !== 200) {
     const code = errorCode(res.json);
@@ -78,7 +84,7 @@ export function exchangeCode(
 }
 
 export function refreshTokens(dispatcher: Dispatcher, tokenEndpoint: URL, client: LoginClient, p: { refreshToken: string; resource: string; scope: string | undefined }, nowMs: number): Promise<GrantedTokens> {
-  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: p.refreshToken, resource: p.resource });
+  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: p.refreshToken, resource: client.resourceIndicator ?? p.resource });
   if (p.scope !== undefined) form.set('scope', p.scope);
   return grant(dispatcher, tokenEndpoint, client, form, 'refresh token', nowMs);
 }
