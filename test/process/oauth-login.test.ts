@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
-import { protectResource, startAuthorizationServer, type AuthorizationServerOptions, type TestAuthorizationServer } from '../helpers/oauth-server.js';
+import { protectResource, startAuthorizationServer, type AuthorizationServerOptions, type ProtectOptions, type TestAuthorizationServer } from '../helpers/oauth-server.js';
 import { BIN, hermeticEnv, INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
 
 const cleanups = useCleanups();
@@ -24,10 +24,10 @@ interface Setup {
   store: string;
 }
 
-async function setup(asOpts: Partial<AuthorizationServerOptions> = {}): Promise<Setup> {
+async function setup(asOpts: Partial<AuthorizationServerOptions> = {}, protect: ProtectOptions = {}): Promise<Setup> {
   const as = await startAuthorizationServer({ clients: [{ id: 'cli-public', public: true }], ...asOpts });
   cleanups.push(() => as.close());
-  const mcp = await startMcpServer({ wrap: protectResource(as), jsonResponse: true });
+  const mcp = await startMcpServer({ wrap: protectResource(as, protect), jsonResponse: true });
   cleanups.push(() => mcp.close());
   const config = mkdtempSync(join(tmpdir(), 'msp-xdg-'));
   return { as, mcp, config, store: join(config, 'mcp-signing-proxy', 'oauth-tokens.json') };
@@ -241,6 +241,38 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/does not advertise PKCE with S256/);
     expect(s.as.authorizations).toHaveLength(0);
+  });
+
+  it('a registered client with a secret presents it as registration said (client_secret_basic), in the code and the refresh grant', async () => {
+    const s = await setup({ login: { registerBasicSecret: true } });
+    await loggedIn(s);
+    const p = proxy(s);
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    // A rejected access token (invalid_token) makes the proxy refresh.
+    s.as.revokeAll();
+    expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
+    expect(s.as.requests.map((r) => r.form.grant_type)).toEqual(['authorization_code', 'refresh_token']);
+    for (const r of s.as.requests) {
+      expect(r.headers.authorization).toMatch(/^Basic /);
+      expect(r.form.client_secret).toBeUndefined();
+    }
+  });
+
+  it('sends the resource exactly as the protected-resource metadata publishes it (the origin alone), in every grant', async () => {
+    const s = await setup({}, { originResource: true });
+    await loggedIn(s);
+    const origin = new URL(s.mcp.url).origin;
+    expect(s.as.authorizations[0]?.params.resource).toBe(origin);
+    const p = proxy(s);
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    s.as.revokeAll();
+    expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
+    expect(s.as.requests.map((r) => [r.form.grant_type, r.form.resource])).toEqual([
+      ['authorization_code', origin],
+      ['refresh_token', origin],
+    ]);
   });
 
   it('uses a Client ID Metadata Document when the server supports it', async () => {
