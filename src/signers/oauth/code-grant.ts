@@ -3,7 +3,8 @@
  * (https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3, https://www.rfc-editor.org/rfc/rfc7636#section-4.5) and the refresh token
  * (https://www.rfc-editor.org/rfc/rfc6749#section-6), both with the `resource` of the MCP endpoint (RFC 8707; MCP
  * authorization spec, "Resource Parameter Implementation"). A public client sends its
- * client_id in the form; a client that registration gave a secret sends it too.
+ * client_id in the form; a client that registration gave a secret sends it too, in the form
+ * or, when registration said client_secret_basic, in the Authorization header.
  */
 import { CredentialError } from '../../errors.js';
 import { registerSecret, safeOrigin } from '../../logging/safe-url.js';

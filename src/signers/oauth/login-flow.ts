@@ -2,7 +2,8 @@
  * The browser login: authorization code with PKCE (MCP authorization spec,
  * https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization, "Authorization Flow Steps").
  * Discovery as for client credentials (the server's 401 → RFC 9728 → RFC 8414), a client
- * (client-registration.ts), PKCE S256, a random state, `resource` = the MCP endpoint, a
+ * (client-registration.ts), PKCE S256, a random state, `resource` = the MCP endpoint (as the
+ * resource metadata publishes it), a
  * loopback redirect, the `iss` check of RFC 9207, the code exchanged for tokens. Every URL
  * the servers supply passes the one URL policy, and the authorization URL is opened without
  * a shell or printed (open-browser.ts).
