@@ -13,6 +13,7 @@
  * SDK v2 Client pinned to that revision (per-request `_meta`, no initialize).
  * What each scenario expects the client to do is read from the suite's scenario sources.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,10 +34,31 @@ if (!scenario || !url?.startsWith('http')) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'msp-conformance-'));
 
+/**
+ * Scenarios whose mock authorization server hands out tokens for an authorization code only:
+ * a person's browser login (README "OAuth" → "Browser login"). The proxy prints the
+ * authorization URL (--no-browser) and the driver plays the person and the browser
+ * (browser below). With the SDK v1 client the proxy runs the login itself
+ * (--oauth-interactive). The SDK v2 client sends its first request, server/discover, from a
+ * throw-away sibling process whose stderr it discards, so no person could see the URL
+ * there: as the README tells people, the login is made first in a terminal
+ * (`mcp-signing-proxy login URL`), and --oauth-interactive covers a later step-up.
+ */
+const CLIENT_CREDENTIALS = new Set(['auth/client-credentials-basic', 'auth/client-credentials-jwt', 'auth/pre-registration']);
+const BROWSER_LOGIN = scenario.startsWith('auth/') && !CLIENT_CREDENTIALS.has(scenario);
+
 /** The proxy's settings for a scenario: the credentials the suite hands a client in its context. */
 function proxySettings() {
   const env = { MCP_ENDPOINT: url };
   const args = [];
+  if (BROWSER_LOGIN) {
+    // A token store of its own: no login from the developer's config, none left behind.
+    env.XDG_CONFIG_HOME = join(scratch, 'config');
+    env.MCP_OAUTH_LOGIN_TIMEOUT = '30';
+    args.push('--oauth-interactive', '--no-browser');
+    // The mock authorization server accepts this URL as a client id (it does not fetch it).
+    if (scenario === 'auth/basic-cimd') env.MCP_OAUTH_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
+  }
   if (context.name === 'auth/client-credentials-basic' || context.name === 'auth/pre-registration') {
     env.MCP_OAUTH_CLIENT_ID = context.client_id;
     env.MCP_OAUTH_CLIENT_SECRET = context.client_secret;
@@ -61,9 +83,54 @@ function hermeticEnv(extra) {
   };
 }
 
+/**
+ * The person at the browser: opens each authorization URL the proxy prints and follows the
+ * redirects as a browser would, the last of which lands on the proxy's loopback listener.
+ * The suite's mock authorization server approves at once (its /authorize answers 302 to
+ * the redirect_uri with code, state and iss), so there is no page to click through.
+ */
+function browser(stderr) {
+  let pending = '';
+  stderr.on('data', (chunk) => {
+    process.stderr.write(chunk);
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /open this URL(?: in a browser to log in)?: (\S+)$/.exec(line);
+      if (m) follow(m[1]).catch((e) => console.error(`conformance-driver: the browser login failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  });
+}
+
+async function follow(start) {
+  let next = new URL(start);
+  for (let hop = 0; hop < 5; hop++) {
+    const res = await fetch(next, { redirect: 'manual' });
+    const location = res.headers.get('location');
+    await res.arrayBuffer();
+    if (res.status < 300 || res.status > 399 || location === null) {
+      if (res.status !== 200) throw new Error(`${next.origin}${next.pathname} answered HTTP ${res.status}`);
+      return;
+    }
+    next = new URL(location, next);
+  }
+  throw new Error('too many redirects');
+}
+
+/** `mcp-signing-proxy login URL --no-browser`, as a person runs it in a terminal. */
+async function terminalLogin(env) {
+  const child = spawn(process.execPath, [BIN, 'login', url, '--no-browser'], { env: hermeticEnv(Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'MCP_ENDPOINT'))), stdio: ['ignore', 'pipe', 'pipe'] });
+  browser(child.stderr);
+  child.stdout.pipe(process.stderr);
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`mcp-signing-proxy login exited with ${code}`);
+}
+
 async function connect() {
   const { env, args } = proxySettings();
-  const params = { command: process.execPath, args: [BIN, ...args], env: hermeticEnv(env), stderr: 'inherit' };
+  if (BROWSER_LOGIN && version === MODERN) await terminalLogin(env);
+  const params = { command: process.execPath, args: [BIN, ...args], env: hermeticEnv(env), stderr: BROWSER_LOGIN ? 'pipe' : 'inherit' };
   const info = { name: 'mcp-signing-proxy-conformance', version: '1.0.0' };
   // The defaults scenario checks that the client fills in the schema's defaults itself.
   const applyDefaults = scenario === 'elicitation-sep1034-client-defaults';
@@ -74,7 +141,9 @@ async function connect() {
     const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
     const client = new Client(info, { capabilities, versionNegotiation: { mode: { pin: MODERN } } });
     client.setRequestHandler('elicitation/create', async () => elicited);
-    await client.connect(new StdioClientTransport(params));
+    const transport = new StdioClientTransport(params);
+    if (BROWSER_LOGIN) browser(transport.stderr);
+    await client.connect(transport);
     return client;
   }
   const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
@@ -82,7 +151,9 @@ async function connect() {
   const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
   const client = new Client(info, { capabilities });
   client.setRequestHandler(ElicitRequestSchema, async () => elicited);
-  await client.connect(new StdioClientTransport(params));
+  const transport = new StdioClientTransport(params);
+  if (BROWSER_LOGIN) browser(transport.stderr);
+  await client.connect(transport);
   return client;
 }
 

@@ -95,7 +95,11 @@ interface Check {
  * first failing check's.
  */
 function failureReason(stderr: string, failing: Check[]): string {
-  const proxy = /mcp-signing-proxy: ([^"]+?)(?: \(fix:|"|$)/m.exec(stderr)?.[1];
+  // The browser login's "open this URL" lines are the proxy talking to the person, not an error.
+  const proxy = stderr
+    .split('\n')
+    .map((line) => /mcp-signing-proxy: ([^"]+?)(?: \(fix:|"|$)/.exec(line)?.[1])
+    .find((m) => m !== undefined && !/^(open this URL|a browser was opened)/.test(m));
   const driver = stderr.split('\n').find((l) => l.startsWith('conformance-driver:'));
   const check = failing.find((c) => c.errorMessage)?.errorMessage ?? failing[0]?.name ?? '';
   return (proxy ? `proxy: ${proxy}` : (driver ?? check)).slice(0, 200);
@@ -132,8 +136,11 @@ function readResults(out: string, revision: Revision, scored: Set<string>): Scen
 }
 
 /**
- * Runs the scenarios (all a revision lists when `only` is empty; else each of `only` by
- * itself) for one revision, through the built proxy.
+ * Runs the scenarios (all a revision lists when `only` is empty, else those of `only`) for
+ * one revision through the built proxy, each in a suite run of its own, a few at a time.
+ * The suite's own all-scenarios mode starts them all at once: on a loaded machine a browser
+ * login then takes seconds, long enough for the mock authorization server (Express, 5 s
+ * keep-alive) to close a pooled connection just as the token request reuses it.
  */
 export async function runRevision(revision: Revision, only: string[] = [], node = suiteNode()): Promise<ScenarioResult[]> {
   const work = mkdtempSync(join(tmpdir(), 'msp-conformance-'));
@@ -147,21 +154,18 @@ export async function runRevision(revision: Revision, only: string[] = [], node 
     const { scored, reported } = await clientScenarios(revision, node);
     const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` };
     let output = '';
-    if (only.length === 0) {
-      output = await run(node, ['client', '--command', wrapper, '--requirements', revision, '-o', out], env);
-    } else {
-      const queue = only.map((s, i) => ({ s, dir: join(out, String(i)) })).filter(({ s }) => scored.includes(s) || reported.includes(s));
-      // A few at a time: each run is the suite, the driver and a proxy.
-      const worker = async (): Promise<void> => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          // Extension scenarios are off the revision's timeline: the suite runs them only when forced.
-          const force = reported.includes(next.s) ? ['--force'] : [];
-          output += await run(node, ['client', '--command', wrapper, '--scenario', next.s, '--spec-version', revision, ...force, '-o', next.dir], env);
-        }
-      };
-      await Promise.all([worker(), worker(), worker()]);
-    }
-    const dirs = only.length === 0 ? [out] : only.map((_, i) => join(out, String(i)));
+    const names = only.length === 0 ? [...scored, ...reported] : only;
+    const queue = names.map((s, i) => ({ s, dir: join(out, String(i)) })).filter(({ s }) => scored.includes(s) || reported.includes(s));
+    const dirs = queue.map(({ dir }) => dir);
+    // A few at a time: each run is the suite, the driver and a proxy.
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        // Extension scenarios are off the revision's timeline: the suite runs them only when forced.
+        const force = reported.includes(next.s) ? ['--force'] : [];
+        output += await run(node, ['client', '--command', wrapper, '--scenario', next.s, '--spec-version', revision, ...force, '-o', next.dir], env);
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
     const results = dirs.filter((d) => existsSync(d)).flatMap((d) => readResults(d, revision, new Set(scored)));
     // A suite that could not start writes no checks: say so rather than print an empty table.
     if (results.length === 0) throw new Error(`mcp-signing-proxy conformance: the suite ran no scenario for ${revision}:\n${output.slice(-2000)}`);

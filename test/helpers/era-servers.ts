@@ -1,7 +1,9 @@
 /**
  * The servers of the era matrix: the SDK v1 server (2025 revisions, sessions) and the SDK v2
  * server (2026-07-28, serving 2025 clients statelessly), each with the same `echo` and
- * `progress` tools, behind a bearer check or the independent SigV4 verifier.
+ * `progress` tools, behind a bearer check or the independent SigV4 verifier. The v2 server
+ * also has `greet` (an input-required elicitation round, which stateless 2025 serving
+ * cannot carry) and `touch` (publishes tools/list_changed to the listen streams).
  *
  * `progress` leaves a pause between its last step and its result: the SDK client drops a
  * progress notification that shares a stdout read with its response (the proxy's stdout
@@ -13,7 +15,7 @@ import type http from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { McpServer as McpServerV1 } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport as HttpServerV1 } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import { acceptedContent, createMcpHandler, fromJsonSchema, inputRequired, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { serveRecorded, type Handler, type RecordedRequest } from './mcp-server.js';
 import { createSigV4VerifyingHandler } from './sigv4-server.js';
@@ -87,8 +89,20 @@ function v1Handler(): { mcp: Handler; close(): Promise<void> } {
   return { mcp, close: async () => void (await Promise.all([...sessions.values()].map((t) => t.close()))) };
 }
 
-function v2Server(): McpServer {
-  const server = new McpServer({ name: 'era-v2', version: '1.0.0' });
+const NO_ARGS = fromJsonSchema<Record<string, never>>({ type: 'object', properties: {} } as Parameters<typeof fromJsonSchema>[0]);
+const NAME_SCHEMA = { type: 'object' as const, properties: { name: { type: 'string' as const } }, required: ['name'] };
+
+function v2Server(toolsChanged: () => void): McpServer {
+  const server = new McpServer({ name: 'era-v2', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
+  server.registerTool('greet', { description: 'Ask for a name, then greet', inputSchema: NO_ARGS }, async (_args, ctx) => {
+    const answer = acceptedContent<{ name: string }>(ctx.mcpReq.inputResponses, 'who');
+    if (answer === undefined) return inputRequired({ inputRequests: { who: inputRequired.elicit({ message: 'Who are you?', requestedSchema: NAME_SCHEMA }) } });
+    return { content: [{ type: 'text', text: `hello ${answer.name}` }] };
+  });
+  server.registerTool('touch', { description: 'Announce a tool list change', inputSchema: NO_ARGS }, async () => {
+    setTimeout(toolsChanged, 10);
+    return { content: [{ type: 'text', text: 'touched' }] };
+  });
   server.registerTool('echo', { description: 'Echo text back', inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
   server.registerTool('progress', { description: 'Emit progress, then finish', inputSchema: z.object({ steps: z.number() }) }, async ({ steps }, ctx) => {
     const token = ctx.mcpReq._meta?.progressToken;
@@ -109,7 +123,8 @@ export async function startEraServer(kind: ServerKind, signer: SignerKind): Prom
     mcp = v1.mcp;
     closeSessions = v1.close;
   } else {
-    const node = toNodeHandler(createMcpHandler(v2Server));
+    const handler = createMcpHandler(() => v2Server(() => handler.notify.toolsChanged()));
+    const node = toNodeHandler(handler);
     mcp = (req, res, body) => node(req, res, body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined);
   }
   const requests: RecordedRequest[] = [];

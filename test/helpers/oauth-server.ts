@@ -26,6 +26,8 @@ export interface TestClient {
   scopes?: string[];
   /** A public client for the browser login (no secret): authorization_code and refresh_token only. */
   public?: boolean;
+  /** Its secret is accepted in the Authorization header only (client_secret_basic). */
+  basicOnly?: boolean;
 }
 
 export interface AuthorizationRecord {
@@ -87,7 +89,16 @@ export interface AuthorizationServerOptions {
     iss?: string | null;
     /** The scope the token answers say was granted (default: the one asked for). */
     grantedScope?: string;
+    /** Dynamic registration issues a secret to be sent with client_secret_basic (RFC 7591 token_endpoint_auth_method). */
+    registerBasicSecret?: boolean;
   };
+}
+
+/** https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1: form-urlencoded id and secret, Basic-encoded. */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
+  if (header?.startsWith('Basic ') !== true) return undefined;
+  const [id, secret] = Buffer.from(header.slice(6), 'base64').toString().split(':').map((v) => decodeURIComponent(v.replace(/\+/g, ' ')));
+  return id === undefined || secret === undefined ? undefined : { id, secret };
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -152,9 +163,12 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
   }
 
   /** The browser login's grants for a public (or registered) client. */
-  function loginGrant(res: http.ServerResponse, form: Record<string, string>): void {
+  function loginGrant(res: http.ServerResponse, form: Record<string, string>, headers: http.IncomingHttpHeaders): void {
     const client = clientById(form.client_id);
-    if (client === undefined || (client.secret !== undefined && client.secret !== form.client_secret)) return json(res, 401, { error: 'invalid_client' });
+    const basic = basicCredentials(headers.authorization);
+    // A client registered for client_secret_basic is authenticated by the header alone.
+    const secret = client?.basicOnly === true ? (basic?.id === client.id && form.client_secret === undefined ? basic.secret : undefined) : form.client_secret;
+    if (client === undefined || (client.secret !== undefined && client.secret !== secret)) return json(res, 401, { error: 'invalid_client' });
     if (form.grant_type === 'authorization_code') {
       const c = form.code === undefined ? undefined : codes.get(form.code);
       if (form.code !== undefined) codes.delete(form.code);
@@ -204,8 +218,13 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     const body = JSON.parse(await readBody(req)) as { redirect_uris?: string[]; token_endpoint_auth_method?: string };
     if (!Array.isArray(body.redirect_uris) || body.redirect_uris.length === 0 || body.token_endpoint_auth_method !== 'none') return json(res, 400, { error: 'invalid_client_metadata' });
     const id = `dcr-${registered.length + 1}`;
-    registered.push({ id, public: true });
     redirectUris.set(id, body.redirect_uris);
+    if (login.registerBasicSecret === true) {
+      const secret = `dcr-secret-${randomBytes(9).toString('base64url')}`;
+      registered.push({ id, secret, basicOnly: true });
+      return json(res, 201, { client_id: id, client_secret: secret, redirect_uris: body.redirect_uris, token_endpoint_auth_method: 'client_secret_basic' });
+    }
+    registered.push({ id, public: true });
     json(res, 201, { client_id: id, redirect_uris: body.redirect_uris, token_endpoint_auth_method: 'none' });
   }
 
@@ -239,7 +258,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions)
     if (form.grant_type === 'authorization_code' || form.grant_type === 'refresh_token') {
       requests.push({ headers: req.headers, form, method: 'none' });
       if (form.grant_type === 'refresh_token' && opts.refreshDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.refreshDelayMs));
-      return loginGrant(res, form);
+      return loginGrant(res, form, req.headers);
     }
     let clientId: string | undefined;
     let method: TokenRequestRecord['method'] = 'none';
@@ -297,6 +316,8 @@ export interface ProtectOptions {
   mcpPath?: string;
   /** Leave resource_metadata out of the challenge (clients then try the well-known URI). */
   noResourceMetadata?: boolean;
+  /** The metadata's `resource` is the origin alone (RFC 9728 allows any identifier covering the endpoint); tokens must be for it. */
+  originResource?: boolean;
 }
 
 /**
@@ -308,7 +329,7 @@ export function protectResource(as: TestAuthorizationServer, opts: ProtectOption
   const mcpPath = opts.mcpPath ?? '/mcp';
   return (inner) => async (req, res, body) => {
     const origin = `http://${req.headers.host}`;
-    const resource = `${origin}${mcpPath}`;
+    const resource = opts.originResource ? origin : `${origin}${mcpPath}`;
     const metadata = `${origin}/.well-known/oauth-protected-resource${mcpPath}`;
     if (req.url === `/.well-known/oauth-protected-resource${mcpPath}`) {
       json(res, 200, { resource, authorization_servers: [as.issuer], scopes_supported: ['mcp:read', 'mcp:write'], bearer_methods_supported: ['header'] });

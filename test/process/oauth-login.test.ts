@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../helpers/cleanups.js';
 import { startMcpServer, type McpTestServer } from '../helpers/mcp-server.js';
-import { protectResource, startAuthorizationServer, type AuthorizationServerOptions, type TestAuthorizationServer } from '../helpers/oauth-server.js';
+import { protectResource, startAuthorizationServer, type AuthorizationServerOptions, type ProtectOptions, type TestAuthorizationServer } from '../helpers/oauth-server.js';
 import { closedPort } from '../helpers/scripted-server.js';
 import { BIN, hermeticEnv, INIT, spawnRaw, type RawProxy } from '../helpers/spawn-proxy.js';
 
@@ -25,10 +25,10 @@ interface Setup {
   store: string;
 }
 
-async function setup(asOpts: Partial<AuthorizationServerOptions> = {}, mcpPath = '/mcp'): Promise<Setup> {
+async function setup(asOpts: Partial<AuthorizationServerOptions> = {}, protect: ProtectOptions = {}): Promise<Setup> {
   const as = await startAuthorizationServer({ clients: [{ id: 'cli-public', public: true }], ...asOpts });
   cleanups.push(() => as.close());
-  const mcp = await startMcpServer({ wrap: protectResource(as, { mcpPath }), jsonResponse: true, path: mcpPath });
+  const mcp = await startMcpServer({ wrap: protectResource(as, protect), jsonResponse: true, path: protect.mcpPath ?? '/mcp' });
   cleanups.push(() => mcp.close());
   const config = mkdtempSync(join(tmpdir(), 'msp-xdg-'));
   return { as, mcp, config, store: join(config, 'mcp-signing-proxy', 'oauth-tokens.json') };
@@ -311,6 +311,38 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
     expect(s.as.authorizations).toHaveLength(0);
   });
 
+  it('a registered client with a secret presents it as registration said (client_secret_basic), in the code and the refresh grant', async () => {
+    const s = await setup({ login: { registerBasicSecret: true } });
+    await loggedIn(s);
+    const p = proxy(s);
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    // A rejected access token (invalid_token) makes the proxy refresh.
+    s.as.revokeAll();
+    expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
+    expect(s.as.requests.map((r) => r.form.grant_type)).toEqual(['authorization_code', 'refresh_token']);
+    for (const r of s.as.requests) {
+      expect(r.headers.authorization).toMatch(/^Basic /);
+      expect(r.form.client_secret).toBeUndefined();
+    }
+  });
+
+  it('sends the resource exactly as the protected-resource metadata publishes it (the origin alone), in every grant', async () => {
+    const s = await setup({}, { originResource: true });
+    await loggedIn(s);
+    const origin = new URL(s.mcp.url).origin;
+    expect(s.as.authorizations[0]?.params.resource).toBe(origin);
+    const p = proxy(s);
+    p.send(INIT);
+    await p.waitFor((m) => m.id === 0);
+    s.as.revokeAll();
+    expect((await echo(p, 1)).result?.content?.[0]?.text).toBe('t1');
+    expect(s.as.requests.map((r) => [r.form.grant_type, r.form.resource])).toEqual([
+      ['authorization_code', origin],
+      ['refresh_token', origin],
+    ]);
+  });
+
   it('uses a Client ID Metadata Document when the server supports it', async () => {
     const s = await setup({ login: { cimd: true } });
     await loggedIn(s, ['--no-browser', '--oauth-client-metadata-url', 'https://client.example.com/mcp-client.json']);
@@ -393,7 +425,7 @@ describe('OAuth browser login (authorization code + PKCE) through the spawned CL
 
   it('a secret in the endpoint path is masked wherever the login resource is printed (login, logout, proxy error, start log, --check)', async () => {
     const secret = 'a8f3k2j4h5g6f7d8s9a0q1w2e3r4t5y6';
-    const s = await setup({}, `/mcp/${secret}`);
+    const s = await setup({}, { mcpPath: `/mcp/${secret}` });
     const run = login(s, ['--no-browser', '--debug']);
     const authorizationUrl = await run.url;
     await browse(authorizationUrl);

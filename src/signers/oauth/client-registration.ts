@@ -15,6 +15,7 @@ import { checkOAuthUrl } from './url-policy.js';
 export interface ChosenClient {
   readonly clientId: string;
   readonly clientSecret?: string;
+  readonly clientAuth?: 'client_secret_basic';
   readonly registration: StoredLogin['registration'];
 }
 
@@ -44,7 +45,7 @@ export async function chooseClient(dispatcher: Dispatcher, metadata: Readonly<Re
     application_type: 'native',
   };
   const res = await oauthRequest(dispatcher, endpoint, 'registration endpoint', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
-  const body = res.json as { client_id?: unknown; client_secret?: unknown } | undefined;
+  const body = res.json as { client_id?: unknown; client_secret?: unknown; token_endpoint_auth_method?: unknown } | undefined;
   if ((res.status !== 201 && res.status !== 200) || typeof body?.client_id !== 'string' || body.client_id === '') {
     throw new CredentialError('ESP_OAUTH_REGISTRATION', `the registration endpoint at ${safeOrigin(endpoint)} did not register a client (HTTP ${res.status})`, {
       hint: 'register a client at the authorization server and pass its id with --oauth-client-id',
@@ -52,5 +53,18 @@ export async function chooseClient(dispatcher: Dispatcher, metadata: Readonly<Re
   }
   const secret = typeof body.client_secret === 'string' && body.client_secret !== '' ? body.client_secret : undefined;
   registerSecret(secret);
-  return { clientId: body.client_id, ...(secret === undefined ? {} : { clientSecret: secret }), registration: 'dynamic' };
+  const basic = secret !== undefined && secretMethod(body.token_endpoint_auth_method, metadata.token_endpoint_auth_methods_supported) === 'client_secret_basic';
+  return { clientId: body.client_id, ...(secret === undefined ? {} : { clientSecret: secret }), ...(basic ? { clientAuth: 'client_secret_basic' as const } : {}), registration: 'dynamic' };
+}
+
+/**
+ * How a client that registration gave a secret presents it at the token endpoint: as the
+ * registration answered (https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1), else as the
+ * server's metadata allows (token_endpoint_auth_methods_supported, RFC 8414); in the form
+ * when both or neither say otherwise.
+ */
+export function secretMethod(registered: unknown, supported: unknown): 'client_secret_basic' | 'client_secret_post' {
+  if (registered === 'client_secret_basic' || registered === 'client_secret_post') return registered;
+  const list = Array.isArray(supported) ? supported : [];
+  return list.includes('client_secret_basic') && !list.includes('client_secret_post') ? 'client_secret_basic' : 'client_secret_post';
 }

@@ -3,16 +3,21 @@
  * (https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3, https://www.rfc-editor.org/rfc/rfc7636#section-4.5) and the refresh token
  * (https://www.rfc-editor.org/rfc/rfc6749#section-6), both with the `resource` of the MCP endpoint (RFC 8707; MCP
  * authorization spec, "Resource Parameter Implementation"). A public client sends its
- * client_id in the form; a client that registration gave a secret sends it too.
+ * client_id in the form; a client that registration gave a secret sends it too, in the form
+ * or, when registration said client_secret_basic, in the Authorization header.
  */
 import { CredentialError } from '../../errors.js';
 import { registerSecret, safeOrigin } from '../../logging/safe-url.js';
 import type { Dispatcher } from '../../transport/undici.js';
 import { oauthRequest } from './oauth-http.js';
+import { basic } from './token-request.js';
 
 export interface LoginClient {
   readonly clientId: string;
   readonly clientSecret?: string | undefined;
+  readonly clientAuth?: 'client_secret_basic' | undefined;
+  /** A stored login's RFC 8707 resource when the resource metadata published another one than the endpoint. */
+  readonly resourceIndicator?: string | undefined;
 }
 
 export interface GrantedTokens {
@@ -34,8 +39,10 @@ function errorCode(body: unknown): string | undefined {
 
 async function grant(dispatcher: Dispatcher, tokenEndpoint: URL, client: LoginClient, form: URLSearchParams, what: string, nowMs: number): Promise<GrantedTokens> {
   form.set('client_id', client.clientId);
-  if (client.clientSecret !== undefined) form.set('client_secret', client.clientSecret);
-  const res = await oauthRequest(dispatcher, tokenEndpoint, 'token endpoint', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (client.clientSecret !== undefined && client.clientAuth === 'client_secret_basic') headers.authorization = basic(client.clientId, client.clientSecret);
+  else if (client.clientSecret !== undefined) form.set('client_secret', client.clientSecret);
+  const res = await oauthRequest(dispatcher, tokenEndpoint, 'token endpoint', { method: 'POST', headers, body: form.toString() });
   const at = `the token endpoint at ${safeOrigin(tokenEndpoint)}`;
   if (res.status !== 200) {
     const code = errorCode(res.json);
@@ -78,7 +85,7 @@ export function exchangeCode(
 }
 
 export function refreshTokens(dispatcher: Dispatcher, tokenEndpoint: URL, client: LoginClient, p: { refreshToken: string; resource: string; scope: string | undefined }, nowMs: number): Promise<GrantedTokens> {
-  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: p.refreshToken, resource: p.resource });
+  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: p.refreshToken, resource: client.resourceIndicator ?? p.resource });
   if (p.scope !== undefined) form.set('scope', p.scope);
   return grant(dispatcher, tokenEndpoint, client, form, 'refresh token', nowMs);
 }

@@ -15,6 +15,8 @@ export interface AuthorizationServer {
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** scopes_supported of the protected-resource metadata (https://www.rfc-editor.org/rfc/rfc9728#section-2). */
   readonly resourceScopes?: readonly string[];
+  /** The protected-resource metadata's `resource`, exactly as published (https://www.rfc-editor.org/rfc/rfc9728#section-3.3). */
+  readonly resource?: string;
 }
 
 /** https://www.rfc-editor.org/rfc/rfc9728#section-3.1 / https://www.rfc-editor.org/rfc/rfc8414#section-3.1: the well-known name goes between the host and the path. */
@@ -63,7 +65,7 @@ export async function discoverAuthorizationServer(endpoint: URL, metadataUrl: st
   const issuer = checkOAuthUrl(first, 'authorization server', allowHttp, 'authorization_servers in the protected-resource metadata');
   const scopes = prm.scopes_supported;
   const resourceScopes = Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : undefined;
-  return { ...(await authorizationServerMetadata(issuer, dispatcher, allowHttp)), ...(resourceScopes === undefined ? {} : { resourceScopes }) };
+  return { ...(await authorizationServerMetadata(issuer, dispatcher, allowHttp)), ...(resourceScopes === undefined ? {} : { resourceScopes }), resource: prm.resource };
 }
 
 /** The metadata's resource is the endpoint or a prefix of it on the same origin. */

@@ -2,7 +2,8 @@
  * The browser login: authorization code with PKCE (MCP authorization spec,
  * https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization, "Authorization Flow Steps").
  * Discovery as for client credentials (the server's 401 → RFC 9728 → RFC 8414), a client
- * (client-registration.ts), PKCE S256, a random state, `resource` = the MCP endpoint, a
+ * (client-registration.ts), PKCE S256, a random state, `resource` = the MCP endpoint (as the
+ * resource metadata publishes it), a
  * loopback redirect, the `iss` check of RFC 9207, the code exchanged for tokens. Every URL
  * the servers supply passes the one URL policy, and the authorization URL is opened without
  * a shell or printed (open-browser.ts).
@@ -81,6 +82,9 @@ export async function runBrowserLogin(o: LoginOptions): Promise<StoredLogin> {
       hint: 'ask the server operator to enable PKCE (S256); the MCP authorization spec requires it',
     });
   }
+  // The resource exactly as the metadata publishes it (RFC 9728 section 3.3; MCP authorization spec,
+  // "Canonical Server URI"): it may be the origin alone while the endpoint has a path.
+  const resource = as.resource ?? o.resource;
   const scope = o.scope ?? hint.scope ?? (as.resourceScopes !== undefined && as.resourceScopes.length > 0 ? as.resourceScopes.join(' ') : undefined);
   const state = b64url(randomBytes(24));
   const { verifier, challenge } = pkce();
@@ -96,7 +100,7 @@ export async function runBrowserLogin(o: LoginOptions): Promise<StoredLogin> {
     params.set('code_challenge', challenge);
     params.set('code_challenge_method', 'S256');
     params.set('state', state);
-    params.set('resource', o.resource);
+    params.set('resource', resource);
     if (scope !== undefined) params.set('scope', scope);
     const opened = o.openBrowser && (await openBrowser(url));
     o.tell(opened ? `mcp-signing-proxy: a browser was opened to log in; if it did not, open this URL: ${url.href}` : `mcp-signing-proxy: open this URL in a browser to log in: ${url.href}`);
@@ -109,13 +113,15 @@ export async function runBrowserLogin(o: LoginOptions): Promise<StoredLogin> {
       });
     }
     registerSecret(answer.code);
-    const tokens = await exchangeCode(o.dispatcher, as.tokenEndpoint, client, { code: answer.code, redirectUri: listener.redirectUri, verifier, resource: o.resource }, o.now());
+    const tokens = await exchangeCode(o.dispatcher, as.tokenEndpoint, client, { code: answer.code, redirectUri: listener.redirectUri, verifier, resource }, o.now());
     return {
       issuer,
       resource: o.resource,
       configuredClientId: o.configuredClientId ?? null,
       clientId: client.clientId,
       ...(client.clientSecret === undefined ? {} : { clientSecret: client.clientSecret }),
+      ...(client.clientAuth === undefined ? {} : { clientAuth: client.clientAuth }),
+      ...(resource === o.resource ? {} : { resourceIndicator: resource }),
       registration: client.registration,
       tokenEndpoint: as.tokenEndpoint.href,
       accessToken: tokens.accessToken,

@@ -26,7 +26,7 @@ export interface IssuedToken {
 }
 
 /** https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1: both parts form-urlencoded before the Basic encoding. */
-function basic(id: string, secret: string): string {
+export function basic(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }

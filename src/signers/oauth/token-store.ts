@@ -23,6 +23,10 @@ export interface StoredLogin {
   readonly clientId: string;
   /** Only when dynamic registration issued one. */
   readonly clientSecret?: string;
+  /** How that secret is presented; absent: in the form (client_secret_post). */
+  readonly clientAuth?: 'client_secret_basic';
+  /** The RFC 8707 resource sent to the authorization server, when the resource metadata publishes another one than `resource` (e.g. the origin alone). */
+  readonly resourceIndicator?: string;
   readonly registration: 'pre-registered' | 'metadata-document' | 'dynamic';
   readonly tokenEndpoint: string;
   readonly accessToken: string;
