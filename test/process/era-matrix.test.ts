@@ -122,7 +122,7 @@ type Protocol = 'auto' | 'passthrough' | 'bridge';
 /** `bridge` only where there is a 2025 host and a 2026-07-28 server to bridge. */
 const protocolsFor = (client: string, server: ServerKind): Protocol[] => (client === V1_CLIENT && server === 'v2' ? ['passthrough', 'auto', 'bridge'] : ['passthrough', 'auto']);
 
-/** What a tool result shows a host: its content (the bridge's envelope fields aside). */
+/** What a tool result shows a host: its content. */
 const contentOf = (result: unknown) => (result as { content?: unknown }).content;
 
 /** Combinations that cannot work, and what the failure says (direct and through the proxy alike). */
