@@ -1,12 +1,11 @@
+import { BACKSLASH, QUOTE } from './json-bytes.js';
+
 /**
  * The deepest nesting of arrays and objects the proxy accepts in a message, either way.
  * JSON.parse has no such bound: a 32 MiB line of brackets costs it well over a gigabyte and
  * seconds of a blocked event loop. Real MCP messages nest a few dozen levels at most.
  */
 export const MAX_JSON_DEPTH = 1000;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /** The index of the quote that closes the string opening at `open`: the first one not preceded by an odd run of backslashes; -1 if none. */
 export function closingQuote(b: Buffer, open: number): number {

@@ -1,4 +1,5 @@
 import { MAX_JSON_DEPTH, closingQuote } from '../json-depth.js';
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, MINUS, QUOTE, RBRACE, RBRACKET } from '../json-bytes.js';
 
 /**
  * Validates one JSON text (RFC 8259 grammar: literals, numbers, string escapes, no raw
@@ -29,16 +30,6 @@ export class JsonDepthError extends Error {
     this.name = 'JsonDepthError';
   }
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const MINUS = 0x2d;
 
 const WS = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;

@@ -6,9 +6,7 @@
  * or after it (the MCP TypeScript SDK writes `{"result":…,"jsonrpc":"2.0","id":1}`).
  */
 import { isJsonRpcId, type JsonRpcId } from '../jsonrpc.js';
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+import { BACKSLASH, QUOTE } from '../json-bytes.js';
 
 /** A top-level `"id": <string or number>` closing the object, at the very end of `tail`. */
 const TRAILING_ID = /[,{]\s*"id"\s*:\s*(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|"(?:[^"\\\n]|\\.)*")\s*\}\s*$/;

@@ -1,4 +1,5 @@
 import { closingQuote } from '../../json-depth.js';
+import { COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from '../../json-bytes.js';
 
 /**
  * The members of a JSON object in already validated bytes (every message from the server
@@ -13,13 +14,6 @@ export interface Member {
   readonly valueStart: number;
   readonly end: number;
 }
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
 
 function skipWs(b: Buffer, i: number): number {
   while (b[i] === 0x20 || b[i] === 0x09 || b[i] === 0x0a || b[i] === 0x0d) i++;
