@@ -2,7 +2,7 @@
  * A loopback OAuth 2.1 authorization server speaking the real protocol for client
  * credentials: RFC 8414 metadata, a token endpoint that verifies client_secret_basic,
  * client_secret_post and private_key_jwt (RFC 7523; the signature checked with node:crypto),
- * RFC 6749 §5.2 errors, expires_in; and for the browser login an authorization endpoint
+ * RFC 6749 section 5.2 errors, expires_in; and for the browser login an authorization endpoint
  * (client_id, loopback redirect_uri, PKCE S256, state passed through, resource, iss in the
  * answer), the authorization_code grant (code_verifier checked), refresh_token with rotation
  * (a used refresh token is invalid) and dynamic client registration (RFC 7591).
@@ -114,7 +114,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-/** RFC 7523 §3 checks of a client assertion; returns the client id, or an error text. */
+/** RFC 7523 section 3 checks of a client assertion; returns the client id, or an error text. */
 function verifyAssertion(jwt: string, clients: TestClient[], audiences: string[], seen: Set<string>): string | { error: string } {
   const [h, p, s] = jwt.split('.');
   if (h === undefined || p === undefined || s === undefined) return { error: 'not a JWT' };

@@ -144,7 +144,7 @@ export function canonicalRequest(input: CanonicalRequestInput, opts: { normalize
 }
 
 /**
- * Non-S3 services: remove `.`, `..` and empty segments (RFC 3986 §5.2.4 plus AWS's
+ * Non-S3 services: remove `.`, `..` and empty segments (RFC 3986 section 5.2.4 plus AWS's
  * empty-segment rule) and URI-encode each segment of the path *as received* once more,
  * so `%3A` becomes `%253A`. S3-style (normalize false): segments kept, encoded once.
  */

@@ -21,7 +21,7 @@ function refusal(url: string): ConfigError {
   throw new Error(`${JSON.stringify(url)} was accepted`);
 }
 
-describe('G2 plain http: loopback only', () => {
+describe('plain http: loopback only', () => {
   it.each([
     // Look-alike names and DNS tricks: not loopback by name, so refused.
     'http://localhost.evil.test/mcp',
@@ -60,7 +60,7 @@ describe('G2 plain http: loopback only', () => {
   });
 });
 
-describe('G3 other schemes and userinfo', () => {
+describe('other schemes and userinfo', () => {
   it.each(['ftp://x.example/mcp', 'ws://x.example/mcp', 'javascript:alert(1)', 'data:text/plain,hi', 'file:///etc/passwd', 'HTTPS+evil://x/mcp'])('refuses %s', (url) => {
     expect(refusal(url)).toBeInstanceOf(ConfigError);
   });

@@ -72,7 +72,7 @@ describe('token endpoint', () => {
     await expect(requestToken(dispatcher, req(base), Date.now())).rejects.toThrow(/redirect/);
     expect(hits).toBe(0);
   });
-  it('client_secret_basic form-encodes id and secret (RFC 6749 §2.3.1); the body is never quoted', async () => {
+  it('client_secret_basic form-encodes id and secret (RFC 6749 section 2.3.1); the body is never quoted', async () => {
     let auth = '';
     const base = await peer((q, res) => {
       auth = q.headers.authorization ?? '';

@@ -28,7 +28,7 @@ function rng(seed: number): () => number {
   };
 }
 
-describe('I1 many parallel tool calls', () => {
+describe('many parallel tool calls', () => {
   it('200 concurrent calls with random delays: every id exactly one answer, payloads match, no head-of-line blocking', async () => {
     const rand = rng(20260822);
     const { s, p } = await setup({
@@ -77,7 +77,7 @@ describe('I1 many parallel tool calls', () => {
   });
 });
 
-describe('I4 large upstream responses', () => {
+describe('large upstream responses', () => {
   it('20 000 SSE events for one call: in order, each once, then the single response', async () => {
     const EVENTS = 20_000;
     const { p } = await setup({

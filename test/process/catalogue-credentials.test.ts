@@ -16,7 +16,7 @@ const B = 'CANARYROTB-second-bbbbbbbb';
 const C = 'CANARYROTC-third-cccccccccccc';
 const cleanups = useCleanups();
 
-describe('E6 bearer token file rotation', () => {
+describe('bearer token file rotation', () => {
   it('rotation is picked up with one retry; a corrupt swap keeps the old token; then one clear 401 error', async () => {
     let accepted = A;
     // The fake answers 401 unless the currently accepted token is presented.

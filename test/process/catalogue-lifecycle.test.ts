@@ -48,7 +48,7 @@ async function exitsCleanlyWithin2s(p: RawProxy, t0: number): Promise<void> {
   expect(Date.now() - t0).toBeLessThan(2000);
 }
 
-describe('B1 stdin EOF with requests in flight', () => {
+describe('stdin EOF with requests in flight', () => {
   it('requests that finish within the grace are answered with their results; one DELETE; exit 0 < 2 s', async () => {
     const s = await mcp();
     const p = await started(s.url);
@@ -127,7 +127,7 @@ describe('B1 stdin EOF with requests in flight', () => {
   });
 });
 
-describe('B2 signals', () => {
+describe('signals', () => {
   it('SIGINT behaves like SIGTERM: pending answered, one DELETE, exit 0 < 2 s', async () => {
     const s = await mcp();
     const p = await started(s.url);
@@ -172,7 +172,7 @@ function listeningInodes(): Set<string> {
   return out;
 }
 
-describe('G5 listener exposure', () => {
+describe('listener exposure', () => {
   it.runIf(process.platform === 'linux')('the running proxy has no listening TCP socket', async () => {
     const s = await mcp();
     const p = await started(s.url);

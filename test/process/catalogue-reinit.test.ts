@@ -17,7 +17,7 @@ function started(url: string): Promise<RawProxy> {
 
 const echo = (id: number, text: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text } } });
 
-describe('D1 session expiry under concurrency', () => {
+describe('session expiry under concurrency', () => {
   // BUG: when several in-flight requests get the 404 together, only the
   // first waits for the new session. #reinitialize() returns at once for the others because
   // #startNewSession() has already cleared #sessionId, so they are re-POSTed with no session

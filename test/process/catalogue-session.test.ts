@@ -29,7 +29,7 @@ const out = (p: RawProxy) => p.lines.map((l) => JSON.parse(l));
 const posts = (s: FakeMcp) => s.hits.filter((h) => h.method === 'POST');
 const settle = (ms = 250) => new Promise((r) => setTimeout(r, ms));
 
-describe('D2 session id hygiene', () => {
+describe('session id hygiene', () => {
   const bad: Array<[string, string]> = [
     ['a space', 'sess bad'],
     ['a tab', 'sess\tbad'],
@@ -102,7 +102,7 @@ describe('D2 session id hygiene', () => {
   });
 });
 
-describe('D4 / I2 requests written before the initialize response', () => {
+describe('requests written before the initialize response', () => {
   /** Initialize answered on SSE: headers (with the session id) at once, the result `delayMs` later. */
   function slowInit(delayMs: number, mode: 'sse' | 'json'): FakeMcpOptions['onInitialize'] {
     return (m, res, _req, server) => {
@@ -188,7 +188,7 @@ describe('D4 / I2 requests written before the initialize response', () => {
   });
 });
 
-describe('D5 server→client request in the middle of a tool call', () => {
+describe('server→client request in the middle of a tool call', () => {
   it('the request reaches the client, its response is POSTed back signed and not answered, then the call completes', async () => {
     let callRes: import('node:http').ServerResponse | undefined;
     let callId: unknown;

@@ -54,7 +54,7 @@ function expectNoLeak(p: RawProxy): void {
   for (const l of p.lines) expect(JSON.parse(l).jsonrpc).toBe('2.0');
 }
 
-describe('C3 connection reset / socket destroyed', () => {
+describe('connection reset / socket destroyed', () => {
   it('before any response byte: one error naming the closed connection; tools/call is not re-sent', async () => {
     const { s, p } = await setup({
       onRequest: (m, res) =>
@@ -126,7 +126,7 @@ describe('C3 connection reset / socket destroyed', () => {
   });
 });
 
-describe('C7 SSE stream dropped mid-response', () => {
+describe('SSE stream dropped mid-response', () => {
   it('without event ids (socket destroyed after event k): events so far delivered, one error, no resume, no re-POST', async () => {
     const { s, p } = await setup({
       onRequest: (m, res) => {
@@ -276,7 +276,7 @@ describe('C7 SSE stream dropped mid-response', () => {
   });
 });
 
-describe('C8 non-JSON or wrong content type', () => {
+describe('non-JSON or wrong content type', () => {
   const html = '<html><body>LB-ERROR-PAGE-MARKER sign in</body></html>';
   it('200 text/html: one error naming the content type, body not echoed', async () => {
     const { p } = await setup({ onRequest: (_m, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html) });
@@ -321,7 +321,7 @@ describe('C8 non-JSON or wrong content type', () => {
   });
 });
 
-describe('C9 unknown or duplicate response ids', () => {
+describe('unknown or duplicate response ids', () => {
   it('SSE: a second response for the same id and one for an unknown id are dropped', async () => {
     const { p } = await setup({
       onRequest: (m, res) => {

@@ -1,5 +1,5 @@
 /**
- * Issue 4 end to end: the spawned proxy presents client certificates to a real SDK MCP
+ * mTLS end to end: the spawned proxy presents client certificates to a real SDK MCP
  * server on HTTPS that demands them (requestCert + rejectUnauthorized), alone, with a
  * bearer token, with SigV4 (independent verifier), and through a CONNECT proxy; and the
  * failures a user meets give the promised messages.

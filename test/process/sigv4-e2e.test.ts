@@ -1,5 +1,5 @@
 /**
- * Issue 3 end to end: the spawned proxy signs for a real SDK MCP server behind the
+ * SigV4 end to end: the spawned proxy signs for a real SDK MCP server behind the
  * independent SigV4 verifier, with every credential source a user has, and assumes roles
  * through a fake STS speaking the AWS Query protocol.
  */

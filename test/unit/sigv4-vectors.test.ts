@@ -148,7 +148,7 @@ function loadV4Cases(): VectorCase[] {
 /**
  * The 2015 suite (.req/.creq/.sts/.authz/.sreq). Excluded: get-header-value-multiline,
  * whose 2015 answer joins folded lines with commas; the maintained v4 suite (and RFC 9112
- * §5.2) join them with a space, which both implementations follow above.
+ * section 5.2) join them with a space, which both implementations follow above.
  */
 const SUITE_2015_EXCLUDED = new Set(['get-header-value-multiline']);
 const SUITE_2015_TOKEN =

@@ -82,7 +82,7 @@ export async function runBrowserLogin(o: LoginOptions): Promise<StoredLogin> {
       hint: 'ask the server operator to enable PKCE (S256); the MCP authorization spec requires it',
     });
   }
-  // The resource exactly as the metadata publishes it (RFC 9728 section 3.3; MCP authorization spec,
+  // The resource exactly as the metadata publishes it (https://www.rfc-editor.org/rfc/rfc9728#section-3.3; MCP authorization spec,
   // "Canonical Server URI"): it may be the origin alone while the endpoint has a path.
   const resource = as.resource ?? o.resource;
   const scope = o.scope ?? hint.scope ?? (as.resourceScopes !== undefined && as.resourceScopes.length > 0 ? as.resourceScopes.join(' ') : undefined);

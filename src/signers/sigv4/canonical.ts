@@ -31,8 +31,8 @@ export function canonicalPath(path: string): string {
 /**
  * The canonical query of `search` (`URL.search`, with or without its `?`). Names and
  * values are percent-decoded only: a literal `+` stays `+` (canonical `%2B`), which is how
- * AWS reads it; form-decoding would turn it into a space and sign `%20` instead
- * (curl/curl#20543). Malformed escapes are kept verbatim. Repeated names sort by value;
+ * AWS reads it; form-decoding would turn it into a space and sign `%20` instead, a
+ * signature AWS rejects. Malformed escapes are kept verbatim. Repeated names sort by value;
  * an X-Amz-Signature parameter is never part of what it signs.
  */
 export function canonicalQuery(search: string): string {
